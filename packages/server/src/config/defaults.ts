@@ -1,0 +1,97 @@
+/**
+ * Every default of the configuration, in one place, each with the reason it is what it is. Settings that
+ * have no fixed default (the issuer follows the port; the stores and the secret are optional) are listed in
+ * `derivedDefaults` with what happens when they are left unset.
+ */
+import type { ConfigValues } from './schema.ts'
+
+/** Settings whose default is a fixed value. */
+export type ConfigDefaults = Omit<ConfigValues, 'issuer' | 'databaseUrl' | 'redisUrl' | 'secret'>
+
+export const configDefaults: ConfigDefaults = {
+  // Loopback only: a fresh install must not be reachable from the network before anyone configured it.
+  host: '127.0.0.1',
+  // The conventional unprivileged HTTP alternative port; SPEC §1.
+  port: 8080,
+  // Relative to the working directory, so `npm start` in a checkout keeps its state beside it.
+  dataDir: './data',
+  // Cookie mode is opt-in: no origin may use it until an operator names it.
+  allowedOrigins: [],
+  // Trusting X-Forwarded-For from anyone would let every client choose its own throttling bucket.
+  trustedProxies: [],
+  log: {
+    // Startup, warnings and one line per request; debug is too chatty for production.
+    level: 'info',
+  },
+  accessToken: {
+    // 15 minutes bounds the damage of a stolen access token while keeping refreshes rare (SPEC §2).
+    ttlSeconds: 900,
+    // The issuer alone is the audience until an operator names its APIs.
+    audiences: [],
+    // Ed25519 signs and verifies fastest and has no nonce to get wrong (RFC 8037).
+    algorithm: 'EdDSA',
+    // A token grants nothing beyond identity unless scopes are configured.
+    defaultScopes: [],
+    // Covers ordinary NTP drift between instances without stretching a token's life noticeably.
+    leewaySeconds: 5,
+  },
+  refreshToken: {
+    // 14 days: a device unused for two weeks signs in again (SPEC §2).
+    idleSeconds: 14 * 86_400,
+    // 90 days: even an active session re-authenticates once a quarter (SPEC §2).
+    absoluteSeconds: 90 * 86_400,
+    // 10 s absorbs parallel tabs, retries and lost responses without forking the family (SPEC §2).
+    graceSeconds: 10,
+  },
+  keys: {
+    // Monthly rotation limits what one leaked key can sign without churning the JWKS (SPEC §2).
+    rotationDays: 30,
+    // Five minutes keeps JWKS traffic low; a new key is published at least this long before it signs.
+    jwksCacheSeconds: 300,
+  },
+  passwords: {
+    // NIST SP 800-63B §5.1.1.2: at least 8 characters for user-chosen secrets.
+    minLength: 8,
+    // Long passphrases are welcome; 1024 bounds the hashing work an attacker can request (SPEC §3).
+    maxLength: 1024,
+    // argon2id is memory-hard; four at once fits a small instance without swapping.
+    hashConcurrency: 4,
+    // A short queue turns a login flood into quick 429s instead of unbounded latency.
+    hashQueueLimit: 64,
+  },
+  throttle: {
+    // Ten wrong passwords per 15 minutes stops online guessing yet forgives typos.
+    loginPerAccount: { limit: 10, windowSeconds: 900 },
+    // Higher per IP, because offices and carrier NAT put many users behind one address.
+    loginPerIp: { limit: 100, windowSeconds: 900 },
+    // Sign-ups are rare per address; 20 an hour slows account farming.
+    signupPerIp: { limit: 20, windowSeconds: 3_600 },
+  },
+  cookies: {
+    // On by default: a token stolen by script is useless without the HttpOnly cookie (SPEC §3).
+    fingerprintBinding: true,
+  },
+  http: {
+    // 64 KiB holds every request of the API; larger bodies are an attack surface (SPEC §3).
+    bodyLimitBytes: 65_536,
+    // Slow-loris requests must not hold sockets forever; 30 s covers a slow argon2id queue.
+    requestTimeoutSeconds: 30,
+  },
+  oidc: {
+    // No external identity provider until one is configured.
+    providers: [],
+  },
+}
+
+// The scopes an OIDC provider needs for a login that yields a verified email address (OIDC Core §5.4).
+export const oidcProviderDefaultScopes: readonly string[] = ['openid', 'email', 'profile']
+
+/** How the settings without a fixed default behave when unset, for docs and `tessera config check`. */
+export const derivedDefaults: Readonly<Record<string, string>> = {
+  issuer: 'http://localhost:<port>',
+  databaseUrl: 'unset: embedded SQLite in dataDir',
+  redisUrl: 'unset: hot state and revocation feed in process',
+  secret: 'unset: generated into <dataDir>/secret',
+  'oidc.providers[].clientSecret': 'unset: public client',
+  'oidc.providers[].scopes': oidcProviderDefaultScopes.join(' '),
+}

@@ -1,0 +1,94 @@
+import type { ReasonCode } from '@tessera/core'
+import { newId } from './ids.ts'
+import { deriveSuccessorToken, hashRefreshToken, parseRefreshToken } from './refresh-token-format.ts'
+import { type ClientContext, type IssuedSession, issueAccess, type SessionDeps } from './sessions.ts'
+
+export type RefreshOutcome =
+  | { readonly ok: true; readonly issued: IssuedSession; readonly replayedWithinGrace: boolean }
+  | {
+      readonly ok: false
+      readonly reason: Extract<
+        ReasonCode,
+        'invalid_refresh_token' | 'refresh_token_reused' | 'refresh_token_expired' | 'session_revoked'
+      >
+    }
+
+/**
+ * What happens on refresh (SPEC §2, RFC 9700 §4.14.2):
+ * 1. The token is checked in memory (prefix, length, encoding, HMAC tag): garbage never reaches the store.
+ * 2. Its successor is derived from it, so every caller holding the same token computes the same successor.
+ * 3. One store transaction decides: the first caller rotates; a caller within the grace window gets the
+ *    same successor (parallel tabs, retries, lost responses); a caller after the window is treated as a thief
+ *    and the whole session dies, for the honest holder too, because we cannot tell which of them is honest.
+ * 4. A session whose user was disabled or whose user-wide not-before has passed is revoked, not refreshed.
+ *
+ * @example
+ * const outcome = await refreshSession(deps, body.refresh_token, context)
+ * if (!outcome.ok) throw createError(outcome.reason)
+ */
+export async function refreshSession(
+  deps: SessionDeps,
+  presented: unknown,
+  context: ClientContext,
+): Promise<RefreshOutcome> {
+  const parsed = parseRefreshToken(presented, deps.refreshKeys)
+  if (!parsed) return { ok: false, reason: 'invalid_refresh_token' }
+  const successor = deriveSuccessorToken(parsed, deps.refreshKeys)
+  const now = deps.clock.nowSeconds()
+  const outcome = await deps.store.sessions.rotateRefreshToken({
+    tokenHash: hashRefreshToken(parsed.text),
+    successor: { id: newId('rt'), tokenHash: hashRefreshToken(successor.text) },
+    now,
+    idleSeconds: deps.policy.idleSeconds,
+    graceSeconds: deps.policy.graceSeconds,
+    clientId: context.clientId,
+    ip: context.ip,
+    userAgent: context.userAgent,
+  })
+
+  switch (outcome.kind) {
+    case 'unknown':
+    case 'client_mismatch':
+      // A token of another client is answered like an unknown one: no oracle for which tokens exist.
+      return { ok: false, reason: 'invalid_refresh_token' }
+    case 'expired':
+      return { ok: false, reason: 'refresh_token_expired' }
+    case 'session_revoked':
+      return { ok: false, reason: 'session_revoked' }
+    case 'reused':
+      deps.revocations.publish({
+        type: 'session_revoked',
+        sessionIds: [outcome.session.id],
+        userId: outcome.session.userId,
+        at: now,
+      })
+      return { ok: false, reason: 'refresh_token_reused' }
+    case 'rotated':
+    case 'grace': {
+      if (outcome.successor.tokenHash !== hashRefreshToken(successor.text)) {
+        // The stored successor was not derived from this token (secret changed between instances): refuse
+        // rather than hand out a token whose hash the store does not know.
+        return { ok: false, reason: 'invalid_refresh_token' }
+      }
+      const user = await deps.store.users.findById(outcome.session.userId)
+      const isUserBarred =
+        !user || user.disabled || (user.notBeforeAt !== null && user.notBeforeAt > outcome.session.createdAt)
+      if (isUserBarred) {
+        await deps.store.sessions.revoke(outcome.session.id, { at: now, reason: 'user_barred' })
+        deps.revocations.publish({
+          type: 'session_revoked',
+          sessionIds: [outcome.session.id],
+          userId: outcome.session.userId,
+          at: now,
+        })
+        return { ok: false, reason: 'session_revoked' }
+      }
+      const { access, fingerprint } = issueAccess(deps, user.id, outcome.session, context)
+      return {
+        ok: true,
+        issued: { access, refreshToken: successor.text, session: outcome.session, fingerprint },
+        replayedWithinGrace: outcome.kind === 'grace',
+      }
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import type { Clock } from '@tessera/core'
+import type { Logger } from 'pino'
+import type { Config } from '../config/schema.ts'
+import type { Accounts } from '../domain/accounts.ts'
+import type { KeyRing } from '../domain/key-ring.ts'
+import type { PasswordHasher } from '../domain/password-hasher.ts'
+import type { SessionDeps } from '../domain/sessions.ts'
+import type { Throttle } from '../domain/throttle.ts'
+import type { Store } from '../store/ports.ts'
+
+/** Everything the HTTP layer hands work to; built once by the composition root (services.ts). */
+export interface AppContext {
+  readonly config: Config
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly store: Store
+  readonly ring: KeyRing
+  readonly accounts: Accounts
+  readonly hasher: PasswordHasher
+  readonly sessions: SessionDeps
+  readonly throttle: Throttle
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import type { AppContext } from '../app-context.ts'
+
+/**
+ * RFC 8414 metadata and the JWKS. Both are public and cacheable; the JWKS holds the `next`, `current` and
+ * unexpired `retired` keys with public members only, straight from the ring in memory (no store call).
+ *
+ * @example
+ * registerDiscoveryRoutes(app, ctx)
+ */
+export function registerDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { issuer } = ctx.config
+  const cacheControl = `public, max-age=${ctx.config.keys.jwksCacheSeconds}`
+  const metadata = Object.freeze({
+    issuer,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    // No authorization endpoint yet: password and refresh flows live under /v1 (SPEC §3).
+    response_types_supported: [],
+    grant_types_supported: ['refresh_token'],
+    access_token_signing_alg_values_supported: [ctx.config.accessToken.algorithm],
+    service_documentation: `${issuer}/openapi.json`,
+  })
+
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+    return reply.header('cache-control', cacheControl).send(metadata)
+  })
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    return reply.header('cache-control', cacheControl).send(ctx.ring.jwks())
+  })
+}

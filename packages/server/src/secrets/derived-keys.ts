@@ -1,0 +1,46 @@
+/**
+ * The keys derived from the server secret. Each purpose gets its own key (RFC 5869 §3.2: distinct `info`
+ * values give independent keys), so a weakness in one use, say a tag oracle on refresh tokens, reveals
+ * nothing about the key that encrypts signing keys. The labels carry a version so a future change of
+ * derivation can coexist with keys derived today.
+ */
+import { hkdfSync } from 'node:crypto'
+
+export interface ServerKeys {
+  /** AES-256-GCM key that encrypts signing keys at rest. */
+  readonly keyEncryption: Buffer
+  /** HMAC-SHA256 key of the refresh-token integrity tag. */
+  readonly refreshTokenTag: Buffer
+  /** HMAC-SHA256 key that derives a rotated refresh token's successor. */
+  readonly refreshTokenRotation: Buffer
+}
+
+// A fixed salt is fine here (RFC 5869 §3.1): the secret is already uniformly random or operator-chosen
+// high-entropy input, and the salt only separates Tessera's derivations from any other use of it.
+const salt = 'tessera'
+const keyBytes = 32
+
+export const serverKeyLabels = {
+  keyEncryption: 'tessera key-encryption v1',
+  refreshTokenTag: 'tessera refresh-token-tag v1',
+  refreshTokenRotation: 'tessera refresh-token-rotation v1',
+} as const satisfies Record<keyof ServerKeys, string>
+
+function derive(secret: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, info, keyBytes))
+}
+
+/**
+ * Derives the per-purpose 32-byte keys from the server secret with HKDF-SHA256.
+ *
+ * @example
+ * const keys = deriveServerKeys(loadServerSecret({ configured: config.secret, dataDir: config.dataDir, warn }))
+ * keys.keyEncryption.length // 32
+ */
+export function deriveServerKeys(secret: Buffer): ServerKeys {
+  return Object.freeze({
+    keyEncryption: derive(secret, serverKeyLabels.keyEncryption),
+    refreshTokenTag: derive(secret, serverKeyLabels.refreshTokenTag),
+    refreshTokenRotation: derive(secret, serverKeyLabels.refreshTokenRotation),
+  })
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config/schema.ts'
+import { buildApp } from './http/app.ts'
+import { createServices, type Services, type ServicesOptions } from './services.ts'
+
+/** A listening auth server and the means to stop it. */
+export interface RunningServer {
+  readonly app: FastifyInstance
+  readonly services: Services
+  /** The address actually bound (the port is real even when the config asked for 0). */
+  readonly url: string
+  close(): Promise<void>
+}
+
+/** Housekeeping cadence: key rotation when due, ring reload (another instance may have rotated), purges. */
+const MAINTENANCE_INTERVAL_MS = 60_000
+/** Ended sessions are kept this long for the devices page and audits, then deleted. */
+const ENDED_SESSION_RETENTION_SECONDS = 7 * 86_400
+
+/**
+ * Starts the auth server: services, key ring, HTTP listener, and the maintenance timer. The caller owns
+ * signals; {@link RunningServer.close} drains in-flight requests, then closes the store.
+ *
+ * @example
+ * const server = await startServer(config, { logger })
+ * process.once('SIGTERM', () => void server.close())
+ */
+export async function startServer(config: Config, options: ServicesOptions): Promise<RunningServer> {
+  const services = await createServices(config, options)
+  let app: FastifyInstance
+  try {
+    app = await buildApp(services)
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await services.close()
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : config.port
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+
+  const maintenance = setInterval(() => {
+    void runMaintenance(services).catch((error: unknown) => {
+      services.logger.warn({ err: { type: (error as Error).name } }, 'maintenance failed; will retry')
+    })
+  }, MAINTENANCE_INTERVAL_MS)
+  maintenance.unref()
+
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    services,
+    url: `http://${host}:${port}`,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(maintenance)
+        await app.close()
+        await services.close()
+      })()
+      return closing
+    },
+  }
+}
+
+async function runMaintenance(services: Services): Promise<void> {
+  await services.ring.rotateIfDue()
+  await services.store.sessions.purgeEnded(services.clock.nowSeconds() - ENDED_SESSION_RETENTION_SECONDS)
+}

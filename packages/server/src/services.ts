@@ -1,0 +1,134 @@
+import { join, resolve } from 'node:path'
+import { type Clock, cryptoRandom, type RandomSource, systemClock } from '@tessera/core'
+import type { Logger } from 'pino'
+import type { Config } from './config/schema.ts'
+import { createAccounts } from './domain/accounts.ts'
+import { KeyRing } from './domain/key-ring.ts'
+import { PasswordHasher } from './domain/password-hasher.ts'
+import { RevocationBus } from './domain/revocation-bus.ts'
+import type { SessionDeps } from './domain/sessions.ts'
+import { createMemoryThrottle } from './domain/throttle-memory.ts'
+import { createTokenIssuer } from './domain/token-issuer.ts'
+import type { AppContext } from './http/app-context.ts'
+import { deriveServerKeys } from './secrets/derived-keys.ts'
+import { loadServerSecret } from './secrets/server-secret.ts'
+import type { Store } from './store/ports.ts'
+import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
+
+/** The services of one server or CLI process, plus what must be closed at the end. */
+export interface Services extends AppContext {
+  readonly revocations: RevocationBus
+  readonly databaseFile: string | undefined
+  close(): Promise<void>
+}
+
+export interface ServicesOptions {
+  readonly logger: Logger
+  readonly clock?: Clock
+  readonly random?: RandomSource
+}
+
+/** Extra time a retired key stays in the JWKS beyond the longest token lifetime it could have signed. */
+const RETIRED_KEY_MARGIN_SECONDS = 300
+
+/**
+ * Opens the durable store named by the config. SQLite in the data dir is the embedded default; PostgreSQL
+ * (`TESSERA_DATABASE_URL`) is refused with a clear message until its adapter lands, rather than ignored.
+ *
+ * @example
+ * const { store, file } = await openStore(config)
+ */
+export async function openStore(config: Config): Promise<{ store: Store; file: string | undefined }> {
+  if (config.databaseUrl !== undefined) {
+    throw new Error(
+      'TESSERA_DATABASE_URL: PostgreSQL is not supported by this version yet; unset it to use SQLite',
+    )
+  }
+  const file = join(resolve(config.dataDir), 'tessera.db')
+  return { store: await openSqliteStore({ file }), file }
+}
+
+/**
+ * The composition root: builds every service from a validated config, in dependency order, and loads (or
+ * on first start creates) the signing key ring.
+ *
+ * @example
+ * const services = await createServices(config, { logger })
+ * try { … } finally { await services.close() }
+ */
+export async function createServices(config: Config, options: ServicesOptions): Promise<Services> {
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? cryptoRandom
+  const secret = loadServerSecret({
+    configured: config.secret,
+    dataDir: resolve(config.dataDir),
+    warn: (message) => options.logger.warn(message),
+  })
+  const derived = deriveServerKeys(secret)
+  const { store, file } = await openStore(config)
+  try {
+    const ring = new KeyRing({
+      keys: store.signingKeys,
+      clock,
+      encryptionKey: derived.keyEncryption,
+      algorithm: config.accessToken.algorithm,
+      rotationSeconds: config.keys.rotationDays * 86_400,
+      jwksCacheSeconds: config.keys.jwksCacheSeconds,
+      retiredRetentionSeconds:
+        config.accessToken.ttlSeconds + config.accessToken.leewaySeconds + RETIRED_KEY_MARGIN_SECONDS,
+    })
+    await ring.initialize()
+    const hasher = new PasswordHasher({
+      concurrency: config.passwords.hashConcurrency,
+      queueLimit: config.passwords.hashQueueLimit,
+    })
+    // The dummy hash for unknown users is computed now, so the first such login costs no more than others.
+    await hasher.warmUp()
+    const revocations = new RevocationBus()
+    const sessions: SessionDeps = {
+      store,
+      clock,
+      random,
+      tokens: createTokenIssuer({
+        ring,
+        clock,
+        random,
+        issuer: config.issuer,
+        audiences: config.accessToken.audiences,
+        ttlSeconds: config.accessToken.ttlSeconds,
+        defaultScopes: config.accessToken.defaultScopes,
+      }),
+      refreshKeys: { tagKey: derived.refreshTokenTag, rotationKey: derived.refreshTokenRotation },
+      policy: {
+        idleSeconds: config.refreshToken.idleSeconds,
+        absoluteSeconds: config.refreshToken.absoluteSeconds,
+        graceSeconds: config.refreshToken.graceSeconds,
+      },
+      revocations,
+    }
+    const accounts = createAccounts({
+      store,
+      hasher,
+      clock,
+      random,
+      passwordBounds: { minLength: config.passwords.minLength, maxLength: config.passwords.maxLength },
+    })
+    return {
+      config,
+      clock,
+      logger: options.logger,
+      store,
+      ring,
+      accounts,
+      hasher,
+      sessions,
+      throttle: createMemoryThrottle({ clock }),
+      revocations,
+      databaseFile: file,
+      close: () => store.close(),
+    }
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Every migration in order. Names sort lexically and are never renamed once released: the migration
+ * table records them, and Kysely refuses to start when a recorded name disappears.
+ */
+import type { Migration } from 'kysely'
+import { initialMigration } from './0001-initial.ts'
+
+/** The migrations Kysely's Migrator applies, keyed by their recorded name. */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': initialMigration,
+})

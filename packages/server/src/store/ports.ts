@@ -1,0 +1,229 @@
+/**
+ * The storage ports of the auth server. Each port is narrow and named for its purpose; every method
+ * states what happens under concurrent calls, and the adapters (SQLite now, PostgreSQL later) make that
+ * true with one atomic primitive (a transaction, `UPDATE … WHERE … RETURNING`, a unique index).
+ *
+ * Instants are epoch seconds (`…At`). Secrets never reach a port: refresh tokens arrive as SHA-256
+ * hashes, passwords as argon2id hashes, private keys as AES-GCM ciphertext.
+ */
+
+/** A user account as stored. `email` is the normalised, case-folded address (the unique key). */
+export interface UserRecord {
+  readonly id: string
+  readonly email: string
+  readonly name: string | null
+  /** argon2id PHC string; null for accounts that can only sign in through an identity provider. */
+  readonly passwordHash: string | null
+  readonly disabled: boolean
+  /** Tokens issued before this instant are rejected ("revoke everything issued before now"). */
+  readonly notBeforeAt: number | null
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface NewUser {
+  readonly id: string
+  readonly email: string
+  readonly name: string | null
+  readonly passwordHash: string | null
+  readonly createdAt: number
+}
+
+export type CreateUserOutcome =
+  | { readonly ok: true; readonly user: UserRecord }
+  | { readonly ok: false; readonly reason: 'email_taken' }
+
+export interface Users {
+  /**
+   * Inserts a user. Concurrency: of two calls with the same email exactly one resolves `ok: true`; the
+   * other resolves `{ ok: false, reason: 'email_taken' }` (a unique index decides, not a read-then-write).
+   */
+  create(user: NewUser): Promise<CreateUserOutcome>
+  findById(id: string): Promise<UserRecord | undefined>
+  /** `email` must already be normalised by the caller. */
+  findByEmail(email: string): Promise<UserRecord | undefined>
+  /** Users ordered by creation then id; `afterId` continues a listing. */
+  list(options: { readonly limit: number; readonly afterId?: string }): Promise<UserRecord[]>
+  /** Replaces the password hash; false when the user does not exist. Last writer wins. */
+  setPasswordHash(id: string, passwordHash: string, at: number): Promise<boolean>
+  /** Enables or disables; false when the user does not exist. */
+  setDisabled(id: string, disabled: boolean, at: number): Promise<boolean>
+  /**
+   * Moves the user's not-before instant forward to `at`. Never moves it backwards: concurrent calls
+   * leave the greatest value (`SET not_before_at = MAX(not_before_at, :at)` in one statement).
+   */
+  raiseNotBefore(id: string, at: number): Promise<boolean>
+}
+
+export type SessionState = 'active' | 'revoked'
+
+/** One login on one device. */
+export interface SessionRecord {
+  readonly id: string
+  readonly userId: string
+  readonly clientId: string
+  readonly state: SessionState
+  readonly createdAt: number
+  readonly lastUsedAt: number
+  /** Absolute end of the session, whatever its refresh activity. */
+  readonly expiresAt: number
+  readonly ip: string | null
+  readonly userAgent: string | null
+  readonly revokedAt: number | null
+  readonly revokedReason: string | null
+}
+
+export interface NewSession {
+  readonly id: string
+  readonly userId: string
+  readonly clientId: string
+  readonly createdAt: number
+  readonly expiresAt: number
+  readonly ip: string | null
+  readonly userAgent: string | null
+}
+
+export type RefreshTokenState = 'active' | 'rotated' | 'revoked'
+
+/** One refresh token of a session's family, stored only as the SHA-256 of its text. */
+export interface RefreshTokenRecord {
+  readonly id: string
+  readonly sessionId: string
+  /** Lower-case hex SHA-256 of the token text. */
+  readonly tokenHash: string
+  readonly state: RefreshTokenState
+  readonly createdAt: number
+  /** Idle expiry: min(created + idle lifetime, session expiry). */
+  readonly expiresAt: number
+  readonly rotatedAt: number | null
+  readonly successorId: string | null
+}
+
+export interface NewRefreshToken {
+  readonly id: string
+  readonly tokenHash: string
+  readonly expiresAt: number
+}
+
+export interface RotateInput {
+  /** Hash of the presented token. */
+  readonly tokenHash: string
+  /** The successor to store if this call is the one that rotates. */
+  readonly successor: { readonly id: string; readonly tokenHash: string }
+  readonly now: number
+  /** Idle lifetime of the successor; its expiry is min(now + idleSeconds, session.expiresAt). */
+  readonly idleSeconds: number
+  /** A rotated token seen again within this many seconds of its rotation yields the same successor. */
+  readonly graceSeconds: number
+  /** The client presenting the token; must equal the session's client. */
+  readonly clientId: string
+  readonly ip: string | null
+  readonly userAgent: string | null
+}
+
+/**
+ * What one call to {@link Sessions.rotateRefreshToken} found and did.
+ * - `rotated`: this call rotated the token; `successor` is the row it inserted.
+ * - `grace`: the token was already rotated within the grace window by the same client; `successor` is
+ *   the existing successor row (the caller re-derives its text; nothing is written but `last_used_at`).
+ * - `reused`: the token was rotated before the grace window; this call revoked the whole session and
+ *   every refresh token of it, in the same transaction (RFC 9700 §4.14.2).
+ * - `session_revoked`: the token or its session was already revoked.
+ * - `expired`: the token's idle expiry or the session's absolute expiry has passed (nothing changes).
+ * - `client_mismatch`: another client presented the token (nothing changes).
+ * - `unknown`: no token has this hash.
+ */
+export type RotateOutcome =
+  | { readonly kind: 'rotated'; readonly session: SessionRecord; readonly successor: RefreshTokenRecord }
+  | { readonly kind: 'grace'; readonly session: SessionRecord; readonly successor: RefreshTokenRecord }
+  | { readonly kind: 'reused'; readonly session: SessionRecord }
+  | { readonly kind: 'session_revoked'; readonly session: SessionRecord }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'client_mismatch' }
+  | { readonly kind: 'unknown' }
+
+export interface Sessions {
+  /** Creates the session and its first refresh token in one transaction. */
+  start(session: NewSession, firstToken: NewRefreshToken): Promise<SessionRecord>
+  findById(id: string): Promise<SessionRecord | undefined>
+  /** Finds the session a refresh token belongs to, whatever the token's state. */
+  findByRefreshTokenHash(tokenHash: string): Promise<SessionRecord | undefined>
+  /** Active, unexpired sessions of a user, most recently used first. */
+  listActiveForUser(userId: string, now: number): Promise<SessionRecord[]>
+  /**
+   * The refresh state machine in one transaction. Concurrency: of N simultaneous calls with the same
+   * token hash exactly one returns `rotated`; the others, which wait for its commit, see the token as
+   * rotated and return `grace` with the same successor (or `reused` once the grace window has passed).
+   */
+  rotateRefreshToken(input: RotateInput): Promise<RotateOutcome>
+  /**
+   * Revokes a session and every refresh token of it. Returns true if this call changed it from active;
+   * false if it was already revoked or does not exist. Idempotent.
+   */
+  revoke(id: string, change: { readonly at: number; readonly reason: string }): Promise<boolean>
+  /**
+   * Revokes every active session of a user (except `exceptSessionId`) and their refresh tokens, in one
+   * transaction. Returns the ids it revoked.
+   */
+  revokeAllForUser(
+    userId: string,
+    change: { readonly at: number; readonly reason: string; readonly exceptSessionId?: string },
+  ): Promise<string[]>
+  /** Deletes sessions (and their tokens) that ended before `before`; returns how many. */
+  purgeEnded(before: number): Promise<number>
+}
+
+export type SigningKeyState = 'next' | 'current' | 'retired'
+export type SigningAlgorithm = 'EdDSA' | 'ES256'
+
+export interface SigningKeyRecord {
+  readonly kid: string
+  readonly alg: SigningAlgorithm
+  readonly state: SigningKeyState
+  /** The public JWK as JSON text (no private members). */
+  readonly publicJwk: string
+  /** AES-256-GCM ciphertext of the PKCS#8 DER private key, see domain/key-encryption.ts. */
+  readonly privateKeyCiphertext: string
+  readonly createdAt: number
+  readonly activatedAt: number | null
+  readonly retiredAt: number | null
+  /** A retired key stays in the JWKS until this instant (the last token it signed has expired). */
+  readonly publishUntil: number | null
+}
+
+export interface SigningKeys {
+  /** Every key that is `next`, `current`, or `retired` with `publishUntil` > now. */
+  listPublished(now: number): Promise<SigningKeyRecord[]>
+  listAll(): Promise<SigningKeyRecord[]>
+  /**
+   * Inserts a key in state `next` or `current`. Concurrency: at most one key is `next` and at most one
+   * is `current` (partial unique indexes); a call that would break that resolves false and writes nothing.
+   */
+  insert(key: SigningKeyRecord): Promise<boolean>
+  /**
+   * Promotes `nextKid` to current and retires `currentKid` (published until `retiredPublishUntil`), in one
+   * transaction. Concurrency: exactly one of several instances calling with the same arguments gets true;
+   * false when `nextKid` is no longer next or `currentKid` no longer current.
+   */
+  promote(change: {
+    readonly nextKid: string
+    readonly currentKid: string | null
+    readonly now: number
+    readonly retiredPublishUntil: number
+  }): Promise<boolean>
+  /** Retires a `next` or `current` key at once (compromise); false if not found or already retired. */
+  retire(kid: string, change: { readonly now: number; readonly publishUntil: number }): Promise<boolean>
+  /** Deletes retired keys whose `publishUntil` has passed; returns how many. */
+  purgeExpired(now: number): Promise<number>
+}
+
+/** Everything durable, behind one handle that owns the connection. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+  readonly users: Users
+  readonly sessions: Sessions
+  readonly signingKeys: SigningKeys
+  /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

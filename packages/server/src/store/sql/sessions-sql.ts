@@ -1,0 +1,156 @@
+/**
+ * `Sessions` over any Kysely dialect: one session per login per device, each with its refresh-token
+ * family. Every write is one transaction (`run-write-transaction.ts`); the rotation lives in
+ * `rotate-refresh-token.ts`, revocation in `session-revocation.ts`.
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from '../database-schema.ts'
+import type {
+  NewRefreshToken,
+  NewSession,
+  RotateInput,
+  RotateOutcome,
+  SessionRecord,
+  Sessions,
+} from '../ports.ts'
+import { parseSessionRow } from './parse-records.ts'
+import { rotateRefreshTokenIn } from './rotate-refresh-token.ts'
+import { runWriteTransaction } from './run-write-transaction.ts'
+import { revokeSessionAndTokens, revokeSessionsOfUser } from './session-revocation.ts'
+import type { SqlDialectTraits } from './sql-dialect-traits.ts'
+
+/** The `Sessions` port on SQL. */
+export class SqlSessions implements Sessions {
+  readonly #db: Kysely<Database>
+  readonly #traits: SqlDialectTraits
+
+  constructor(db: Kysely<Database>, traits: SqlDialectTraits) {
+    this.#db = db
+    this.#traits = traits
+  }
+
+  async start(session: NewSession, firstToken: NewRefreshToken): Promise<SessionRecord> {
+    return await runWriteTransaction(this.#db, async (trx) => {
+      const row = await trx
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          client_id: session.clientId,
+          state: 'active',
+          created_at: session.createdAt,
+          last_used_at: session.createdAt,
+          expires_at: session.expiresAt,
+          ip: session.ip,
+          user_agent: session.userAgent,
+          revoked_at: null,
+          revoked_reason: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      await trx
+        .insertInto('refresh_tokens')
+        .values({
+          id: firstToken.id,
+          session_id: session.id,
+          token_hash: firstToken.tokenHash,
+          state: 'active',
+          created_at: session.createdAt,
+          // No token outlives its session, whatever the caller computed.
+          expires_at: Math.min(firstToken.expiresAt, session.expiresAt),
+          rotated_at: null,
+          successor_id: null,
+        })
+        .execute()
+      return parseSessionRow(row)
+    })
+  }
+
+  async findById(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+    return row === undefined ? undefined : parseSessionRow(row)
+  }
+
+  async findByRefreshTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where((eb) =>
+        eb(
+          'id',
+          'in',
+          eb
+            .selectFrom('refresh_tokens')
+            .select('refresh_tokens.session_id')
+            .where('refresh_tokens.token_hash', '=', tokenHash),
+        ),
+      )
+      .executeTakeFirst()
+    return row === undefined ? undefined : parseSessionRow(row)
+  }
+
+  async listActiveForUser(userId: string, now: number): Promise<SessionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('sessions.user_id', '=', userId)
+      .where('sessions.state', '=', 'active')
+      .where('sessions.expires_at', '>', now)
+      // A session whose newest token passed its idle expiry can never refresh again: it is over.
+      .where(({ exists, selectFrom, lit }) =>
+        exists(
+          selectFrom('refresh_tokens')
+            .select(lit(1).as('live'))
+            .whereRef('refresh_tokens.session_id', '=', 'sessions.id')
+            .where('refresh_tokens.state', '=', 'active')
+            .where('refresh_tokens.expires_at', '>', now),
+        ),
+      )
+      .orderBy('sessions.last_used_at', 'desc')
+      .orderBy('sessions.id')
+      .execute()
+    return rows.map(parseSessionRow)
+  }
+
+  async rotateRefreshToken(input: RotateInput): Promise<RotateOutcome> {
+    return await runWriteTransaction(this.#db, (trx) => rotateRefreshTokenIn(trx, this.#traits, input))
+  }
+
+  async revoke(id: string, change: { readonly at: number; readonly reason: string }): Promise<boolean> {
+    const revoked = await runWriteTransaction(this.#db, (trx) => revokeSessionAndTokens(trx, id, change))
+    return revoked !== undefined
+  }
+
+  async revokeAllForUser(
+    userId: string,
+    change: { readonly at: number; readonly reason: string; readonly exceptSessionId?: string },
+  ): Promise<string[]> {
+    return await runWriteTransaction(this.#db, (trx) => revokeSessionsOfUser(trx, userId, change))
+  }
+
+  async purgeEnded(before: number): Promise<number> {
+    // Ended = past its absolute end, revoked, or idle: no token of the family lives until `before`.
+    // Deleting the session deletes its tokens (ON DELETE CASCADE).
+    const result = await runWriteTransaction(this.#db, (trx) =>
+      trx
+        .deleteFrom('sessions')
+        .where((eb) =>
+          eb.or([
+            eb('sessions.expires_at', '<', before),
+            eb.and([eb('sessions.state', '=', 'revoked'), eb('sessions.revoked_at', '<', before)]),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('refresh_tokens')
+                  .select(eb.lit(1).as('live'))
+                  .whereRef('refresh_tokens.session_id', '=', 'sessions.id')
+                  .where('refresh_tokens.expires_at', '>=', before),
+              ),
+            ),
+          ]),
+        )
+        .executeTakeFirst(),
+    )
+    return Number(result.numDeletedRows)
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The `Store` over one Kysely handle: the three SQL ports plus readiness and shutdown. Drivers
+ * (`sqlite/open-sqlite-store.ts`, later PostgreSQL) open the connection, migrate, and hand it here.
+ */
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../database-schema.ts'
+import type { Sessions, SigningKeys, Store, Users } from '../ports.ts'
+import { SqlSessions } from './sessions-sql.ts'
+import { SqlSigningKeys } from './signing-keys-sql.ts'
+import type { SqlDialectTraits } from './sql-dialect-traits.ts'
+import { SqlUsers } from './users-sql.ts'
+
+/** A store on a SQL database; owns the Kysely handle and destroys it on `close()`. */
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres'
+  readonly users: Users
+  readonly sessions: Sessions
+  readonly signingKeys: SigningKeys
+  readonly #db: Kysely<Database>
+  #closing: Promise<void> | undefined
+
+  constructor(options: {
+    readonly kind: 'sqlite' | 'postgres'
+    readonly db: Kysely<Database>
+    readonly traits: SqlDialectTraits
+  }) {
+    this.kind = options.kind
+    this.#db = options.db
+    this.users = new SqlUsers(options.db)
+    this.sessions = new SqlSessions(options.db, options.traits)
+    this.signingKeys = new SqlSigningKeys(options.db, options.traits)
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db)
+  }
+
+  /** Idempotent: later calls wait for the first one. */
+  async close(): Promise<void> {
+    this.#closing ??= this.#db.destroy()
+    await this.#closing
+  }
+}
