@@ -45,8 +45,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: trustedProxies.length === 0 ? false : [...trustedProxies],
     requestTimeout: ctx.config.http.requestTimeoutSeconds * 1000,
     return503OnClosing: true,
-    maxParamLength: 200,
-    disableRequestLogging: false,
+    routerOptions: { maxParamLength: 200 },
     // Our own strict JSON parser (below) rejects duplicates; ajv must neither coerce nor strip (unknown
     // fields are an error, SPEC §3).
     ajv: {
