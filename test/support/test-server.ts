@@ -25,6 +25,8 @@ export interface TestServerOptions {
   /** Start time of the manual clock (epoch seconds). */
   readonly startAt?: number
   readonly clock?: Clock
+  /** Capture the server's JSON log lines (at info level) instead of discarding them. */
+  readonly logStream?: NodeJS.WritableStream
 }
 
 /**
@@ -49,7 +51,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     cwd: dataDir,
   })
   const server = await startServer(config, {
-    logger: createLogger({ level: config.log.level }),
+    logger: options.logStream
+      ? createLogger({ level: 'info', destination: options.logStream })
+      : createLogger({ level: config.log.level }),
     clock: options.clock ?? clock,
   })
   return {
