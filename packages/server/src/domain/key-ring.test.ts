@@ -55,7 +55,7 @@ describe('key ring', () => {
     const jwks = r.jwks().keys
     assert.equal(jwks.length, 2)
     for (const jwk of jwks) {
-      assert.equal((jwk as Record<string, unknown>).d, undefined)
+      assert.equal((jwk as unknown as Record<string, unknown>).d, undefined)
       assert.equal(jwk.alg, 'EdDSA')
       assert.equal(jwk.use, 'sig')
     }
