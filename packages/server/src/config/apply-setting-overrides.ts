@@ -9,7 +9,7 @@ import { describeExpected } from './describe-expected.ts'
 import { parseEnvValue } from './parse-env-value.ts'
 import { renderSettingValue } from './render-setting-value.ts'
 import {
-  configFileEnvName,
+  nonSettingEnvNames,
   findSettingByEnvName,
   findSettingByPath,
   knownEnvNames,
@@ -72,7 +72,7 @@ export function applyEnvSettings(
   const issues: ConfigIssue[] = []
   const byPath = new Map<string, { leaf: SettingLeaf; name: string; text: string }>()
   for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith(envPrefix) || name === configFileEnvName || text === undefined) continue
+    if (!name.startsWith(envPrefix) || nonSettingEnvNames.has(name) || text === undefined) continue
     const leaf = findSettingByEnvName(name)
     if (leaf === undefined) {
       const suggestion = suggestName(name, knownEnvNames())

@@ -336,3 +336,11 @@ describe('loadConfig rules across settings', () => {
     assert.equal(error.issues[0]?.setting, 'oidc.providers[1].id')
   })
 })
+
+describe('TESSERA_* variables that are not settings', () => {
+  test('TESSERA_REQUIRE_SERVICES (the CI switch for service-backed suites) is ignored, not rejected', () => {
+    const config = loadConfig({ env: { TESSERA_REQUIRE_SERVICES: '1', TESSERA_PORT: '9999' }, cwd: tmpdir() })
+    assert.equal(config.port, 9999)
+    assert.throws(() => loadConfig({ env: { TESSERA_REQUIRE_SERVICE: '1' }, cwd: tmpdir() }), ConfigError)
+  })
+})

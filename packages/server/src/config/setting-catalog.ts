@@ -21,6 +21,12 @@ export interface SettingLeaf {
 /** The variable that names the config file; it selects a source rather than setting a value. */
 export const configFileEnvName = 'TESSERA_CONFIG'
 
+/**
+ * TESSERA_* variables that are not settings of the server: the test suite's switch that turns "PostgreSQL
+ * or Redis not reachable" from a loud skip into a failure (set by .ci/run). They are ignored, not rejected.
+ */
+export const nonSettingEnvNames: ReadonlySet<string> = new Set([configFileEnvName, 'TESSERA_REQUIRE_SERVICES'])
+
 // SPEC §1 names these shorter spellings; each maps to exactly one setting.
 const envAliasTargets: Readonly<Record<string, string>> = {
   TESSERA_ACCESS_TOKEN_TTL: 'accessToken.ttlSeconds',
