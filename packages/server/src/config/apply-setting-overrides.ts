@@ -9,10 +9,10 @@ import { describeExpected } from './describe-expected.ts'
 import { parseEnvValue } from './parse-env-value.ts'
 import { renderSettingValue } from './render-setting-value.ts'
 import {
-  nonSettingEnvNames,
   findSettingByEnvName,
   findSettingByPath,
   knownEnvNames,
+  nonSettingEnvNames,
   type SettingLeaf,
   settingLeaves,
 } from './setting-catalog.ts'

@@ -25,7 +25,10 @@ export const configFileEnvName = 'TESSERA_CONFIG'
  * TESSERA_* variables that are not settings of the server: the test suite's switch that turns "PostgreSQL
  * or Redis not reachable" from a loud skip into a failure (set by .ci/run). They are ignored, not rejected.
  */
-export const nonSettingEnvNames: ReadonlySet<string> = new Set([configFileEnvName, 'TESSERA_REQUIRE_SERVICES'])
+export const nonSettingEnvNames: ReadonlySet<string> = new Set([
+  configFileEnvName,
+  'TESSERA_REQUIRE_SERVICES',
+])
 
 // SPEC §1 names these shorter spellings; each maps to exactly one setting.
 const envAliasTargets: Readonly<Record<string, string>> = {
