@@ -1,7 +1,13 @@
 import type { ReasonCode } from '@tessera/core'
 import { newId } from './ids.ts'
 import { deriveSuccessorToken, hashRefreshToken, parseRefreshToken } from './refresh-token-format.ts'
-import { type ClientContext, type IssuedSession, issueAccess, type SessionDeps } from './sessions.ts'
+import {
+  announceSessionRevoked,
+  type ClientContext,
+  type IssuedSession,
+  issueAccess,
+  type SessionDeps,
+} from './sessions.ts'
 
 export type RefreshOutcome =
   | { readonly ok: true; readonly issued: IssuedSession; readonly replayedWithinGrace: boolean }
@@ -56,12 +62,7 @@ export async function refreshSession(
     case 'session_revoked':
       return { ok: false, reason: 'session_revoked' }
     case 'reused':
-      deps.revocations.publish({
-        type: 'session_revoked',
-        sessionIds: [outcome.session.id],
-        userId: outcome.session.userId,
-        at: now,
-      })
+      announceSessionRevoked(deps, outcome.session, now)
       return { ok: false, reason: 'refresh_token_reused' }
     case 'rotated':
     case 'grace': {
@@ -75,12 +76,7 @@ export async function refreshSession(
         !user || user.disabled || (user.notBeforeAt !== null && user.notBeforeAt > outcome.session.createdAt)
       if (isUserBarred) {
         await deps.store.sessions.revoke(outcome.session.id, { at: now, reason: 'user_barred' })
-        deps.revocations.publish({
-          type: 'session_revoked',
-          sessionIds: [outcome.session.id],
-          userId: outcome.session.userId,
-          at: now,
-        })
+        announceSessionRevoked(deps, outcome.session, now)
         return { ok: false, reason: 'session_revoked' }
       }
       const { access, fingerprint } = issueAccess(deps, user.id, outcome.session, context)

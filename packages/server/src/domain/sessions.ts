@@ -96,6 +96,20 @@ export async function startSession(
 }
 
 /**
+ * Tells the guards (through the revocation bus) that one session ended.
+ *
+ * @example
+ * announceSessionRevoked(deps, session, now)
+ */
+export function announceSessionRevoked(
+  deps: SessionDeps,
+  session: Pick<SessionRecord, 'id' | 'userId'>,
+  at: number,
+): void {
+  deps.revocations.publish({ type: 'session_revoked', sessionIds: [session.id], userId: session.userId, at })
+}
+
+/**
  * Revokes one session of a user and tells the guards. Resolves false when the session is not the user's
  * or was not active (callers answer 404 rather than reveal other users' session ids).
  *
@@ -112,7 +126,7 @@ export async function revokeSession(
   if (!session || session.userId !== userId) return false
   const at = deps.clock.nowSeconds()
   const changed = await deps.store.sessions.revoke(sessionId, { at, reason })
-  if (changed) deps.revocations.publish({ type: 'session_revoked', sessionIds: [sessionId], userId, at })
+  if (changed) announceSessionRevoked(deps, session, at)
   return changed
 }
 
