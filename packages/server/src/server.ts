@@ -65,4 +65,6 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
 async function runMaintenance(services: Services): Promise<void> {
   await services.ring.rotateIfDue()
   await services.store.sessions.purgeEnded(services.clock.nowSeconds() - ENDED_SESSION_RETENTION_SECONDS)
+  // max_uses counters of expired tokens can never be asked about again.
+  await services.store.tokenUses.purgeExpired(services.clock.nowSeconds())
 }

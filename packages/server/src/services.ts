@@ -6,13 +6,18 @@ import { createAccounts } from './domain/accounts.ts'
 import { KeyRing } from './domain/key-ring.ts'
 import { PasswordHasher } from './domain/password-hasher.ts'
 import { RevocationBus } from './domain/revocation-bus.ts'
+import { RevocationFeed } from './domain/revocation-feed.ts'
+import { createServiceTokenIssuer } from './domain/service-token-issuer.ts'
 import type { SessionDeps } from './domain/sessions.ts'
 import { createMemoryThrottle } from './domain/throttle-memory.ts'
+import { createTokenInspector } from './domain/token-inspector.ts'
 import { createTokenIssuer } from './domain/token-issuer.ts'
 import type { AppContext } from './http/app-context.ts'
+import { FIRST_PARTY_CLIENT_ID } from './http/token-response.ts'
 import { deriveServerKeys } from './secrets/derived-keys.ts'
 import { loadServerSecret } from './secrets/server-secret.ts'
 import type { Store } from './store/ports.ts'
+import { openPostgresStore } from './store/postgres/open-postgres-store.ts'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
 
 /** The services of one server or CLI process, plus what must be closed at the end. */
@@ -32,17 +37,15 @@ export interface ServicesOptions {
 const RETIRED_KEY_MARGIN_SECONDS = 300
 
 /**
- * Opens the durable store named by the config. SQLite in the data dir is the embedded default; PostgreSQL
- * (`TESSERA_DATABASE_URL`) is refused with a clear message until its adapter lands, rather than ignored.
+ * Opens the durable store named by the config: PostgreSQL when `databaseUrl` (`TESSERA_DATABASE_URL`) is
+ * set, otherwise SQLite in the data dir, the embedded default. `file` is the SQLite file, if any.
  *
  * @example
  * const { store, file } = await openStore(config)
  */
 export async function openStore(config: Config): Promise<{ store: Store; file: string | undefined }> {
   if (config.databaseUrl !== undefined) {
-    throw new Error(
-      'TESSERA_DATABASE_URL: PostgreSQL is not supported by this version yet; unset it to use SQLite',
-    )
+    return { store: await openPostgresStore({ url: config.databaseUrl }), file: undefined }
   }
   const file = join(resolve(config.dataDir), 'tessera.db')
   return { store: await openSqliteStore({ file }), file }
@@ -113,6 +116,15 @@ export async function createServices(config: Config, options: ServicesOptions): 
       random,
       passwordBounds: { minLength: config.passwords.minLength, maxLength: config.passwords.maxLength },
     })
+    // Client-credentials and minted tokens live at most this long; introspection and the feed must cover it.
+    const longestLifetimeSeconds = Math.max(config.accessToken.ttlSeconds, config.mint.maxTtlSeconds)
+    const revocationFeed = new RevocationFeed({
+      bus: revocations,
+      store,
+      clock,
+      instanceId: random.bytes(8).toString('hex'),
+      windowSeconds: longestLifetimeSeconds + config.accessToken.leewaySeconds,
+    })
     return {
       config,
       clock,
@@ -123,9 +135,31 @@ export async function createServices(config: Config, options: ServicesOptions): 
       hasher,
       sessions,
       throttle: createMemoryThrottle({ clock }),
+      serviceTokens: createServiceTokenIssuer({
+        ring,
+        clock,
+        random,
+        issuer: config.issuer,
+        audiences: config.accessToken.audiences,
+        ttlSeconds: config.accessToken.ttlSeconds,
+      }),
+      tokenInspector: createTokenInspector({
+        store,
+        clock,
+        ring,
+        issuer: config.issuer,
+        maxLifetimeSeconds: longestLifetimeSeconds,
+        leewaySeconds: config.accessToken.leewaySeconds,
+        refreshKeys: sessions.refreshKeys,
+        firstPartyClientId: FIRST_PARTY_CLIENT_ID,
+      }),
+      revocationFeed,
       revocations,
       databaseFile: file,
-      close: () => store.close(),
+      close: async () => {
+        revocationFeed.close()
+        await store.close()
+      },
     }
   } catch (error) {
     await store.close()

@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../config/config-error.ts'
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, UsageError } from './cli-io.ts'
+import { runClients } from './commands/clients.ts'
 import { runConfigCheck } from './commands/config-check.ts'
 import { runKeys } from './commands/keys.ts'
 import { runMigrate } from './commands/migrate.ts'
 import { runServe } from './commands/serve.ts'
+import { runToken } from './commands/token-inspect.ts'
 import { runUsers } from './commands/users.ts'
 
 /** Options every command understands. */
@@ -21,6 +23,8 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
   keys: { run: runKeys, summary: 'keys list | keys rotate: the signing key ring' },
   users: { run: runUsers, summary: 'users create | users list | users disable: password accounts' },
   config: { run: runConfigCheck, summary: 'config check: validate the configuration and print it' },
+  clients: { run: runClients, summary: 'clients create | clients list: service clients' },
+  token: { run: runToken, summary: 'token inspect: decode and verify an access token' },
 }
 
 const HELP = `Usage: tessera <command> [options]

@@ -77,6 +77,11 @@ export const configDefaults: ConfigDefaults = {
     // Slow-loris requests must not hold sockets forever; 30 s covers a slow argon2id queue.
     requestTimeoutSeconds: 30,
   },
+  mint: {
+    // The access-token lifetime: a minted token is never longer-lived than a login's, so guards need no
+    // wider lifetime bound for it.
+    maxTtlSeconds: 900,
+  },
   oidc: {
     // No external identity provider until one is configured.
     providers: [],

@@ -221,6 +221,16 @@ export const configSchema = Type.Object(
       },
       { ...strict, description: 'HTTP server.' },
     ),
+    mint: Type.Object(
+      {
+        maxTtlSeconds: integer(
+          1,
+          dayInSeconds,
+          'Longest lifetime of a token minted at POST /v1/tokens; guards must accept lifetimes this long.',
+        ),
+      },
+      { ...strict, description: 'Batch minting of access tokens by service clients.' },
+    ),
     oidc: Type.Object(
       {
         providers: Type.Array(oidcProvider, {

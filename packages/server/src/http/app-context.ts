@@ -4,8 +4,11 @@ import type { Config } from '../config/schema.ts'
 import type { Accounts } from '../domain/accounts.ts'
 import type { KeyRing } from '../domain/key-ring.ts'
 import type { PasswordHasher } from '../domain/password-hasher.ts'
+import type { RevocationFeed } from '../domain/revocation-feed.ts'
+import type { ServiceTokenIssuer } from '../domain/service-token-issuer.ts'
 import type { SessionDeps } from '../domain/sessions.ts'
 import type { Throttle } from '../domain/throttle.ts'
+import type { TokenInspector } from '../domain/token-inspector.ts'
 import type { Store } from '../store/ports.ts'
 
 /** Everything the HTTP layer hands work to; built once by the composition root (services.ts). */
@@ -19,4 +22,10 @@ export interface AppContext {
   readonly hasher: PasswordHasher
   readonly sessions: SessionDeps
   readonly throttle: Throttle
+  /** Client-credentials and batch-minted tokens. */
+  readonly serviceTokens: ServiceTokenIssuer
+  /** Verification and live state of issued tokens (introspection, revocation). */
+  readonly tokenInspector: TokenInspector
+  /** The numbered revocation events behind GET /v1/revocations. */
+  readonly revocationFeed: RevocationFeed
 }

@@ -14,9 +14,11 @@ import { asProblem, problemFor } from './problem.ts'
 import { registerAccountRoutes } from './routes/account-routes.ts'
 import { registerDiscoveryRoutes } from './routes/discovery-routes.ts'
 import { registerHealthRoutes } from './routes/health-routes.ts'
+import { registerOAuthRoutes } from './routes/oauth-routes.ts'
 import { collectOpenApi } from './routes/openapi-route.ts'
 import { registerPasswordLoginRoutes } from './routes/password-login-routes.ts'
 import { registerRefreshRoutes } from './routes/refresh-routes.ts'
+import { registerServiceRoutes } from './routes/service-routes.ts'
 import { registerSecurityHeaders } from './security-headers.ts'
 import { sendProblem } from './send-problem.ts'
 import { problemFromValidation } from './validation-problem.ts'
@@ -66,6 +68,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPasswordLoginRoutes(app, ctx)
   registerRefreshRoutes(app, ctx)
   registerAccountRoutes(app, ctx)
+  // Encapsulated plugins (own body parser, own error handler), awaited so OpenAPI sees their routes.
+  await registerOAuthRoutes(app, ctx)
+  await registerServiceRoutes(app, ctx)
   publishOpenApi(ctx)
   return app
 }

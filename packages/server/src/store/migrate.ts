@@ -23,15 +23,23 @@ function failedMigrationName(results: readonly MigrationResult[] | undefined): s
  * Applies every pending migration and resolves the names it applied (empty when the schema was current).
  * Rejects with `StoreMigrationError` (the driver's error as `cause`) and leaves the schema as it was.
  *
+ * `options.schema` (PostgreSQL) names the schema the connection's `search_path` creates tables in. Kysely
+ * needs it for its own tables: without it, it looks for `tessera_migration` in every schema of the
+ * database, and one found in another schema (another Tessera, a test) would pass for ours.
+ *
  * @example
  * const { applied } = await migrateToLatest(db) // ['0001-initial'] on a new database, [] afterwards
  */
-export async function migrateToLatest(db: Kysely<Database>): Promise<{ applied: string[] }> {
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  options: { readonly schema?: string } = {},
+): Promise<{ applied: string[] }> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(options.schema === undefined ? {} : { migrationTableSchema: options.schema }),
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) throw new StoreMigrationError(failedMigrationName(results), { cause: error })

@@ -53,6 +53,18 @@ export interface Users {
    * leave the greatest value (`SET not_before_at = MAX(not_before_at, :at)` in one statement).
    */
   raiseNotBefore(id: string, at: number): Promise<boolean>
+  /**
+   * Users whose not-before instant is at or after `since`, oldest first: the revocation feed's snapshot
+   * (older not-before times cannot outlive any unexpired token). A read; no concurrency promise beyond a
+   * consistent snapshot of committed rows.
+   */
+  listNotBeforeSince(since: number): Promise<UserNotBeforeRecord[]>
+}
+
+/** A user's not-before instant, as the revocation feed publishes it. */
+export interface UserNotBeforeRecord {
+  readonly userId: string
+  readonly notBeforeAt: number
 }
 
 export type SessionState = 'active' | 'revoked'
@@ -171,6 +183,21 @@ export interface Sessions {
   ): Promise<string[]>
   /** Deletes sessions (and their tokens) that ended before `before`; returns how many. */
   purgeEnded(before: number): Promise<number>
+  /**
+   * Sessions revoked at or after `since`, oldest revocation first: the revocation feed's snapshot. A read
+   * of committed rows; a revocation committing concurrently may or may not be included (the live feed
+   * carries it either way).
+   */
+  listRevokedSince(since: number): Promise<RevokedSessionRecord[]>
+  /** The refresh token with this hash, whatever its state (introspection asks whether it is the live one). */
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>
+}
+
+/** A revoked session, as the revocation feed publishes it. */
+export interface RevokedSessionRecord {
+  readonly sessionId: string
+  readonly userId: string
+  readonly revokedAt: number
 }
 
 export type SigningKeyState = 'next' | 'current' | 'retired'
@@ -217,12 +244,74 @@ export interface SigningKeys {
   purgeExpired(now: number): Promise<number>
 }
 
+/**
+ * A registered service client (RFC 6749 §2). Its id is `cli_…`, a namespace disjoint from user ids
+ * `usr_…`, so a client-credentials token's `sub` can never name a user (RFC 9700 §4.15).
+ */
+export interface ClientRecord {
+  readonly id: string
+  readonly name: string
+  /** Lower-case hex SHA-256 of the client secret; the secret itself is never stored. */
+  readonly secretHash: string
+  /** RFC 6749 §3.3 scope tokens, sorted, without duplicates. */
+  readonly scopes: readonly string[]
+  readonly createdAt: number
+  readonly disabled: boolean
+}
+
+export interface NewClient {
+  readonly id: string
+  readonly name: string
+  readonly secretHash: string
+  readonly scopes: readonly string[]
+  readonly createdAt: number
+}
+
+export interface Clients {
+  /**
+   * Inserts a client. Ids are 128-bit random, so a collision is a bug: the primary key rejects it and the
+   * call rejects (nothing is written).
+   */
+  create(client: NewClient): Promise<ClientRecord>
+  findById(id: string): Promise<ClientRecord | undefined>
+  /** Clients ordered by creation then id; `afterId` continues a listing. */
+  list(options: { readonly limit: number; readonly afterId?: string }): Promise<ClientRecord[]>
+}
+
+export interface TokenUseInput {
+  readonly iss: string
+  readonly jti: string
+  /** The token's `max_uses`; the first consume fixes it for the counter's life. */
+  readonly maxUses: number
+  /** The token's `exp`: the counter may be purged after it. */
+  readonly expiresAt: number
+}
+
+export interface TokenUseDecision {
+  readonly allowed: boolean
+  /** Uses left after this one; 0 when refused. */
+  readonly remaining: number
+}
+
+export interface TokenUses {
+  /**
+   * Counts one use of the token `(iss, jti)`. Concurrency: one atomic statement (`INSERT … ON CONFLICT DO
+   * UPDATE … WHERE uses < max_uses RETURNING`), so of N simultaneous calls for a token with `max_uses` M
+   * exactly min(N, M) are allowed, across every instance sharing the database.
+   */
+  consume(input: TokenUseInput): Promise<TokenUseDecision>
+  /** Deletes counters whose token expired before `now`; returns how many. */
+  purgeExpired(now: number): Promise<number>
+}
+
 /** Everything durable, behind one handle that owns the connection. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres'
   readonly users: Users
   readonly sessions: Sessions
   readonly signingKeys: SigningKeys
+  readonly clients: Clients
+  readonly tokenUses: TokenUses
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping(): Promise<void>
   close(): Promise<void>

@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { describeClientsConformance } from './conformance/clients-conformance.ts'
 import { type OpenStore, withStore } from './conformance/conformance-fixtures.ts'
 import { describeRefreshRotationConformance } from './conformance/refresh-rotation-conformance.ts'
+import { describeRevocationListingConformance } from './conformance/revocation-listing-conformance.ts'
 import { describeRowParsingConformance, type WriteRawColumn } from './conformance/row-parsing-conformance.ts'
 import { describeSessionsConformance } from './conformance/sessions-conformance.ts'
 import { describeSigningKeysConformance } from './conformance/signing-keys-conformance.ts'
+import { describeTokenUsesConformance } from './conformance/token-uses-conformance.ts'
 import { describeUsersConformance } from './conformance/users-conformance.ts'
 import type { Store } from './ports.ts'
 
@@ -57,5 +60,8 @@ export function describeStoreConformance(
     describeRefreshRotationConformance(openFresh)
     describeSigningKeysConformance(openFresh)
     describeRowParsingConformance(openFresh, options.writeRawColumn)
+    describeClientsConformance(openFresh)
+    describeTokenUsesConformance(openFresh)
+    describeRevocationListingConformance(openFresh)
   })
 }

@@ -8,12 +8,15 @@ import type { Database } from '../database-schema.ts'
 import type {
   NewRefreshToken,
   NewSession,
+  RefreshTokenRecord,
+  RevokedSessionRecord,
   RotateInput,
   RotateOutcome,
   SessionRecord,
   Sessions,
 } from '../ports.ts'
 import { parseSessionRow } from './parse-records.ts'
+import { findRefreshTokenByHash, listRevokedSessionsSince } from './revocation-listing-sql.ts'
 import { rotateRefreshTokenIn } from './rotate-refresh-token.ts'
 import { runWriteTransaction } from './run-write-transaction.ts'
 import { revokeSessionAndTokens, revokeSessionsOfUser } from './session-revocation.ts'
@@ -152,5 +155,13 @@ export class SqlSessions implements Sessions {
         .executeTakeFirst(),
     )
     return Number(result.numDeletedRows)
+  }
+
+  async listRevokedSince(since: number): Promise<RevokedSessionRecord[]> {
+    return await listRevokedSessionsSince(this.#db, since)
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    return await findRefreshTokenByHash(this.#db, tokenHash)
   }
 }

@@ -1,13 +1,16 @@
 /**
- * The `Store` over one Kysely handle: the three SQL ports plus readiness and shutdown. Drivers
+ * The `Store` over one Kysely handle: the SQL ports plus readiness and shutdown. Drivers
  * (`sqlite/open-sqlite-store.ts`, later PostgreSQL) open the connection, migrate, and hand it here.
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../database-schema.ts'
-import type { Sessions, SigningKeys, Store, Users } from '../ports.ts'
+import type { Clients, Sessions, SigningKeys, Store, TokenUses, Users } from '../ports.ts'
+import type { ServiceTables } from '../service-database-schema.ts'
+import { SqlClients } from './clients-sql.ts'
 import { SqlSessions } from './sessions-sql.ts'
 import { SqlSigningKeys } from './signing-keys-sql.ts'
 import type { SqlDialectTraits } from './sql-dialect-traits.ts'
+import { SqlTokenUses } from './token-uses-sql.ts'
 import { SqlUsers } from './users-sql.ts'
 
 /** A store on a SQL database; owns the Kysely handle and destroys it on `close()`. */
@@ -16,6 +19,8 @@ export class SqlStore implements Store {
   readonly users: Users
   readonly sessions: Sessions
   readonly signingKeys: SigningKeys
+  readonly clients: Clients
+  readonly tokenUses: TokenUses
   readonly #db: Kysely<Database>
   #closing: Promise<void> | undefined
 
@@ -29,6 +34,9 @@ export class SqlStore implements Store {
     this.users = new SqlUsers(options.db)
     this.sessions = new SqlSessions(options.db, options.traits)
     this.signingKeys = new SqlSigningKeys(options.db, options.traits)
+    const withServiceTables = options.db.withTables<ServiceTables>()
+    this.clients = new SqlClients(withServiceTables)
+    this.tokenUses = new SqlTokenUses(withServiceTables)
   }
 
   async ping(): Promise<void> {

@@ -4,8 +4,9 @@
  */
 import type { Kysely } from 'kysely'
 import type { Database } from '../database-schema.ts'
-import type { CreateUserOutcome, NewUser, UserRecord, Users } from '../ports.ts'
+import type { CreateUserOutcome, NewUser, UserNotBeforeRecord, UserRecord, Users } from '../ports.ts'
 import { parseUserRow } from './parse-records.ts'
+import { listNotBeforeSince } from './revocation-listing-sql.ts'
 import { runWriteTransaction } from './run-write-transaction.ts'
 
 /** The `Users` port on SQL. */
@@ -106,6 +107,10 @@ export class SqlUsers implements Users {
         .executeTakeFirst(),
     )
     return result.numUpdatedRows > 0n
+  }
+
+  async listNotBeforeSince(since: number): Promise<UserNotBeforeRecord[]> {
+    return await listNotBeforeSince(this.#db, since)
   }
 
   async #updateUser(

@@ -127,13 +127,13 @@ describe('sqlite store', () => {
     }
   })
 
-  test('a new database applies the initial migration', async () => {
+  test('a new database applies every migration in order', async () => {
     const file = join(mkdtempSync(join(root, 'db-')), 'tessera.db')
     const db = new Kysely<Database>({
       dialect: createWriteLockDialect(new BetterSqlite3(file), { busyTimeoutMs: 1000 }),
     })
     try {
-      assert.deepEqual(await migrateToLatest(db), { applied: ['0001-initial'] })
+      assert.deepEqual(await migrateToLatest(db), { applied: ['0001-initial', '0002-service-clients'] })
       assert.deepEqual(await migrateToLatest(db), { applied: [] })
     } finally {
       await db.destroy()

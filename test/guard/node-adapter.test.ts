@@ -1,0 +1,35 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describeAuth, runAdapterSuite } from './adapter-suite.ts'
+
+runAdapterSuite({
+  name: 'node:http',
+  parsesJsonBody: false,
+  async start(guard, routes) {
+    const listeners = new Map(
+      routes.map((route) => [
+        `${route.method} ${route.path}`,
+        guard.node((request, response) => {
+          response.writeHead(200, { 'content-type': 'application/json' })
+          response.end(JSON.stringify(describeAuth(request.auth)))
+        }, route.options),
+      ]),
+    )
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '').split('?')[0]
+      const listener = listeners.get(`${request.method} ${path}`)
+      if (listener === undefined) response.writeHead(404).end()
+      else listener(request, response)
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: async () => {
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      },
+    }
+  },
+})
