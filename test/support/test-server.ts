@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Clock, createManualClock, type ManualClock } from '@tessera/core'
@@ -25,6 +26,11 @@ export interface TestServerOptions {
   /** Start time of the manual clock (epoch seconds). */
   readonly startAt?: number
   readonly clock?: Clock
+  /**
+   * Use the real listening URL as the issuer (guards derive every URL from it). A free port is found first,
+   * then the server listens on it; otherwise the issuer is a fixed http://localhost:8080 on a random port.
+   */
+  readonly realIssuer?: boolean
   /** Capture the server's JSON log lines (at info level) instead of discarding them. */
   readonly logStream?: NodeJS.WritableStream
 }
@@ -36,12 +42,13 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'))
   const clock = createManualClock(options.startAt ?? Math.floor(Date.now() / 1000))
+  const port = options.realIssuer ? await findFreePort() : 0
   const config = loadConfig({
     env: {
       TESSERA_HOST: '127.0.0.1',
-      TESSERA_PORT: '0',
+      TESSERA_PORT: String(port),
       TESSERA_DATA_DIR: dataDir,
-      TESSERA_ISSUER: 'http://localhost:8080',
+      TESSERA_ISSUER: options.realIssuer ? `http://127.0.0.1:${port}` : 'http://localhost:8080',
       TESSERA_ALLOWED_ORIGINS: TEST_ORIGIN,
       TESSERA_LOG_LEVEL: 'silent',
       // Many signups from one loopback address; the limit itself is tested with its own setting.
@@ -67,6 +74,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/** Asks the OS for a free loopback port (closed again at once; the caller binds it right after). */
+async function findFreePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (typeof address !== 'object' || address === null) throw new Error('no port')
+  return address.port
 }
 
 export interface JsonResponse {

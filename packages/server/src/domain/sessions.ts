@@ -131,7 +131,9 @@ export async function revokeSession(
 }
 
 /**
- * Revokes every active session of a user, optionally keeping one (the caller's own).
+ * Revokes every active session of a user, optionally keeping one (the caller's own). Without an exception
+ * this is "revoke everything issued before now" (SPEC §2): the user's not-before moves to now as well, so
+ * tokens that belong to no session (minted for the user) die too, and every guard hears of it.
  *
  * @example
  * await revokeAllSessions(deps, user.id, { reason: 'password_changed', exceptSessionId: auth.sessionId })
@@ -144,5 +146,9 @@ export async function revokeAllSessions(
   const at = deps.clock.nowSeconds()
   const sessionIds = await deps.store.sessions.revokeAllForUser(userId, { at, ...options })
   deps.revocations.publish({ type: 'session_revoked', sessionIds, userId, at })
+  if (options.exceptSessionId === undefined) {
+    await deps.store.users.raiseNotBefore(userId, at)
+    deps.revocations.publish({ type: 'user_not_before', userId, at })
+  }
   return sessionIds
 }
