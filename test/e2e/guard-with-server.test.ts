@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import type { CliIo } from '../../packages/server/src/cli/cli-io.ts'
+import { main } from '../../packages/server/src/cli/main.ts'
 import { createTestClient, type TestClient } from '../support/service-clients.ts'
 import { bearer, call, PASSWORD, signUp, startTestServer, type TestServer } from '../support/test-server.ts'
 
@@ -131,6 +133,23 @@ describe('a guard in another process against the real auth server', () => {
     const refusal = await waitForRefusal(api.url, token, 3000)
     assert.equal(refusal.reason, 'revoked')
     assert.ok(refusal.elapsedMs < 1000, `not-before took ${refusal.elapsedMs} ms`)
+  })
+
+  test('a user disabled through the CLI (another process writing the database) is refused within a second', async () => {
+    const user = await signUp(t.url)
+    assert.equal((await call(api.url, '/orders', { headers: bearer(user.accessToken) })).status, 200)
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: () => {},
+      readStdin: async () => '',
+      env: { TESSERA_DATA_DIR: t.dataDir, TESSERA_LOG_LEVEL: 'silent' },
+      cwd: t.dataDir,
+    }
+    const started = Date.now()
+    assert.equal(await main(['users', 'disable', '--id', user.userId], io), 0)
+    const refusal = await waitForRefusal(api.url, user.accessToken, 3000)
+    assert.ok(refusal.reason === 'session_revoked' || refusal.reason === 'revoked', String(refusal.reason))
+    assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`)
   })
 
   test('a max_uses 3 token minted by the server passes the guard exactly 3 times out of 20 concurrent calls', async () => {

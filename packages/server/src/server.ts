@@ -14,6 +14,8 @@ export interface RunningServer {
 
 /** Housekeeping cadence: key rotation when due, ring reload (another instance may have rotated), purges. */
 const MAINTENANCE_INTERVAL_MS = 60_000
+/** How often revocations written by other processes are read from the database. */
+const REVOCATION_POLL_INTERVAL_MS = 500
 /** Ended sessions are kept this long for the devices page and audits, then deleted. */
 const ENDED_SESSION_RETENTION_SECONDS = 7 * 86_400
 
@@ -46,6 +48,15 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
   }, MAINTENANCE_INTERVAL_MS)
   maintenance.unref()
 
+  // Revocations written by other processes (another instance, the CLI) reach this instance's feed within
+  // a second, the bound SPEC §2 sets for every guard.
+  const revocationPolling = setInterval(() => {
+    void services.revocationPoller.poll().catch(() => {
+      // The store is unreachable: readiness reports it; the next tick retries.
+    })
+  }, REVOCATION_POLL_INTERVAL_MS)
+  revocationPolling.unref()
+
   let closing: Promise<void> | undefined
   return {
     app,
@@ -54,6 +65,7 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
     close: () => {
       closing ??= (async () => {
         clearInterval(maintenance)
+        clearInterval(revocationPolling)
         await app.close()
         await services.close()
       })()

@@ -7,6 +7,7 @@ import { KeyRing } from './domain/key-ring.ts'
 import { PasswordHasher } from './domain/password-hasher.ts'
 import { RevocationBus } from './domain/revocation-bus.ts'
 import { RevocationFeed } from './domain/revocation-feed.ts'
+import { RevocationPoller } from './domain/revocation-poller.ts'
 import { createServiceTokenIssuer } from './domain/service-token-issuer.ts'
 import type { SessionDeps } from './domain/sessions.ts'
 import { createMemoryThrottle } from './domain/throttle-memory.ts'
@@ -23,6 +24,8 @@ import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
 /** The services of one server or CLI process, plus what must be closed at the end. */
 export interface Services extends AppContext {
   readonly revocations: RevocationBus
+  /** Carries revocations written by other processes onto this instance's bus (see server.ts). */
+  readonly revocationPoller: RevocationPoller
   readonly databaseFile: string | undefined
   close(): Promise<void>
 }
@@ -118,6 +121,7 @@ export async function createServices(config: Config, options: ServicesOptions): 
     })
     // Client-credentials and minted tokens live at most this long; introspection and the feed must cover it.
     const longestLifetimeSeconds = Math.max(config.accessToken.ttlSeconds, config.mint.maxTtlSeconds)
+    const revocationPoller = new RevocationPoller({ bus: revocations, store, clock })
     const revocationFeed = new RevocationFeed({
       bus: revocations,
       store,
@@ -155,9 +159,11 @@ export async function createServices(config: Config, options: ServicesOptions): 
       }),
       revocationFeed,
       revocations,
+      revocationPoller,
       databaseFile: file,
       close: async () => {
         revocationFeed.close()
+        revocationPoller.close()
         await store.close()
       },
     }
