@@ -135,9 +135,11 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
     )
   }
   if (isUnavailable(error)) {
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds
+    const retryAfterSeconds = typeof retryAfter === 'number' && retryAfter > 0 ? retryAfter : 5
     return sendProblem(
       reply,
-      problemFor('rate_limited', { status: 503, message: 'temporarily unavailable', retryAfterSeconds: 5 }),
+      problemFor('rate_limited', { status: 503, message: 'temporarily unavailable', retryAfterSeconds }),
     )
   }
   request.log.error({ err: { type: error.name, code: error.code, stack: error.stack } }, 'unhandled error')
@@ -145,8 +147,15 @@ function handleError(error: FastifyError, request: FastifyRequest, reply: Fastif
   return reply.send({ error: 'server_error', reason: 'invalid_request', message: 'internal error' })
 }
 
-/** Storage saturation (SQLITE_BUSY after the busy timeout, a full hash queue) is a retryable 503, not a 500. */
+/** Codes of a store that is down or saturated: a retryable 503 with Retry-After, never a 500. */
+const UNAVAILABLE_CODES = new Set([
+  'store_unavailable',
+  'store_busy',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'ECONNREFUSED',
+])
+
 function isUnavailable(error: FastifyError): boolean {
-  const code = String((error as { code?: unknown }).code ?? '')
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'ECONNREFUSED'
+  return UNAVAILABLE_CODES.has(String((error as { code?: unknown }).code ?? ''))
 }
