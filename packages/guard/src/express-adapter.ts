@@ -10,7 +10,9 @@ import type { RouteOptions } from './route-policy.ts'
  */
 export interface ExpressLikeRequest extends IncomingMessage {
   /** Set by the guard before `next()`; read it typed with `readAuth(req)`. */
-  auth?: AuthContext
+  // `unknown`, not AuthContext: other middleware (express-oauth2-jwt-bearer) declares `auth` on Express's
+  // Request with its own type; readAuth() checks the guard's marker before trusting the value.
+  auth?: unknown
   /** A body parsed by an earlier middleware, checked for a forbidden `access_token` member. */
   readonly body?: unknown
   /** The full request target; `url` is relative to the router's mount point. */
