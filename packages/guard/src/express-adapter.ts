@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AuthContext } from './auth-context.ts'
 import { type GuardCore, pathOf, settle } from './guard-core.ts'
 import { writeRejection } from './node-adapter.ts'
 import type { RouteOptions } from './route-policy.ts'
