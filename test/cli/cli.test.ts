@@ -4,14 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { CliIo } from '../../packages/server/src/cli/cli-io.ts'
-import { main } from '../../packages/server/src/cli/main.ts'
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
+import { type CliRun, runCli } from '../support/run-cli.ts'
 
 describe('tessera CLI', () => {
   let dataDir: string
@@ -22,25 +15,11 @@ describe('tessera CLI', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  async function run(
+  function run(
     argv: string[],
     options: { stdin?: string; env?: Record<string, string> } = {},
-  ): Promise<Run> {
-    let stdout = ''
-    let stderr = ''
-    const io: CliIo = {
-      stdout: (text) => {
-        stdout += text
-      },
-      stderr: (text) => {
-        stderr += text
-      },
-      readStdin: async () => options.stdin ?? '',
-      env: { TESSERA_DATA_DIR: dataDir, TESSERA_LOG_LEVEL: 'silent', ...options.env },
-      cwd: dataDir,
-    }
-    const code = await main(argv, io)
-    return { code, stdout, stderr }
+  ): Promise<CliRun> {
+    return runCli(argv, { dataDir, ...options })
   }
 
   test('users create reads the password from stdin and prints {id, email} with --json', async () => {

@@ -3,17 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { CliIo } from '../../packages/server/src/cli/cli-io.ts'
-import { main } from '../../packages/server/src/cli/main.ts'
 import { loadConfig } from '../../packages/server/src/config/load-config.ts'
 import { createLogger } from '../../packages/server/src/logging/create-logger.ts'
 import { createServices } from '../../packages/server/src/services.ts'
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
+import { type CliRun, runCli } from '../support/run-cli.ts'
 
 describe('tessera clients and tessera token inspect', () => {
   let dataDir: string
@@ -26,21 +19,8 @@ describe('tessera clients and tessera token inspect', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  async function run(argv: string[], stdin = ''): Promise<Run> {
-    let stdout = ''
-    let stderr = ''
-    const io: CliIo = {
-      stdout: (text) => {
-        stdout += text
-      },
-      stderr: (text) => {
-        stderr += text
-      },
-      readStdin: async () => stdin,
-      env: env(),
-      cwd: dataDir,
-    }
-    return { code: await main(argv, io), stdout, stderr }
+  function run(argv: string[], stdin = ''): Promise<CliRun> {
+    return runCli(argv, { dataDir, stdin })
   }
 
   /** Issues tokens with the same data dir's key ring, as a running server would. */

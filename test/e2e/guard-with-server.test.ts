@@ -1,49 +1,23 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import type { CliIo } from '../../packages/server/src/cli/cli-io.ts'
-import { main } from '../../packages/server/src/cli/main.ts'
+import { runCli } from '../support/run-cli.ts'
 import { createTestClient, type TestClient } from '../support/service-clients.ts'
+import { spawnListening, stopProcess } from '../support/spawn-listening.ts'
 import { bearer, call, PASSWORD, signUp, startTestServer, type TestServer } from '../support/test-server.ts'
 
 const GUARD_SCRIPT = new URL('../support/guard-process.ts', import.meta.url).pathname
 
 /** Starts a guard-protected API in another OS process; resolves with its URL. */
-async function spawnGuardedApi(
-  issuer: string,
-  client: TestClient,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', GUARD_SCRIPT], {
-    env: {
-      ...process.env,
-      ISSUER: issuer,
-      AUDIENCE: 'orders-api',
-      CLIENT_ID: client.id,
-      CLIENT_SECRET: client.secret,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnGuardedApi(issuer: string, client: TestClient): Promise<{ url: string; child: ChildProcess }> {
+  return spawnListening(['--import', 'tsx', GUARD_SCRIPT], {
+    ...process.env,
+    ISSUER: issuer,
+    AUDIENCE: 'orders-api',
+    CLIENT_ID: client.id,
+    CLIENT_SECRET: client.secret,
   })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`guard did not start: ${output}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening (http:\/\/\S+)/.exec(output)
-      if (match?.[1]) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`guard exited with ${code}: ${output}`))
-    })
-  })
-  return { url, child }
 }
 
 /** Polls until the guard refuses the token; resolves with the refusal and how long it took. */
@@ -77,7 +51,7 @@ describe('a guard in another process against the real auth server', () => {
     api = await spawnGuardedApi(t.url, client)
   })
   after(async () => {
-    api.child.kill('SIGTERM')
+    await stopProcess(api.child)
     await t.close()
   })
 
@@ -138,15 +112,8 @@ describe('a guard in another process against the real auth server', () => {
   test('a user disabled through the CLI (another process writing the database) is refused within a second', async () => {
     const user = await signUp(t.url)
     assert.equal((await call(api.url, '/orders', { headers: bearer(user.accessToken) })).status, 200)
-    const io: CliIo = {
-      stdout: () => {},
-      stderr: () => {},
-      readStdin: async () => '',
-      env: { TESSERA_DATA_DIR: t.dataDir, TESSERA_LOG_LEVEL: 'silent' },
-      cwd: t.dataDir,
-    }
     const started = Date.now()
-    assert.equal(await main(['users', 'disable', '--id', user.userId], io), 0)
+    assert.equal((await runCli(['users', 'disable', '--id', user.userId], { dataDir: t.dataDir })).code, 0)
     const refusal = await waitForRefusal(api.url, user.accessToken, 3000)
     assert.ok(refusal.reason === 'session_revoked' || refusal.reason === 'revoked', String(refusal.reason))
     assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`)

@@ -1,54 +1,25 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
+import { spawnListening, stopProcess } from '../support/spawn-listening.ts'
 import { bearer, call, PASSWORD, signUp, startTestServer, uniqueEmail } from '../support/test-server.ts'
 
 const REPO = new URL('../../', import.meta.url).pathname
 
 /** Starts `tessera serve` as a separate OS process on the data dir; resolves with its URL. */
-async function spawnServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/tessera.mjs'), 'serve'], {
-    env: {
-      ...process.env,
-      TESSERA_DATA_DIR: dataDir,
-      TESSERA_PORT: '0',
-      TESSERA_ISSUER: 'http://localhost:8080',
-      TESSERA_LOG_LEVEL: 'warn',
-      TESSERA_THROTTLE_SIGNUP_PER_IP_LIMIT: '10000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  return spawnListening([join(REPO, 'bin/tessera.mjs'), 'serve'], {
+    ...process.env,
+    TESSERA_DATA_DIR: dataDir,
+    TESSERA_PORT: '0',
+    TESSERA_ISSUER: 'http://localhost:8080',
+    TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_THROTTLE_SIGNUP_PER_IP_LIMIT: '10000',
   })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match?.[1]) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}: ${output}`))
-    })
-  })
-  return { url, child }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
 }
 
 test('restarting keeps users, sessions and keys; a second process on the same data dir corrupts nothing', async () => {
@@ -100,7 +71,7 @@ test('restarting keeps users, sessions and keys; a second process on the same da
         })
         assert.equal(crossCheck.status, 200, 'a token minted by one process verifies on the other')
       } finally {
-        await stop(other.child)
+        await stopProcess(other.child)
       }
     } finally {
       await second.close()
