@@ -92,6 +92,12 @@ describe('tessera CLI', () => {
     assert.match(unknown.stderr, /surprise/)
   })
 
+  test('TESSERA_REDIS_URL is refused with a clear message until Redis is wired in, not silently ignored', async () => {
+    const result = await run(['keys', 'list'], { env: { TESSERA_REDIS_URL: 'redis://127.0.0.1:6379' } })
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /TESSERA_REDIS_URL/)
+  })
+
   test('migrate reports the schema up to date', async () => {
     const result = await run(['migrate', '--json'])
     assert.equal(result.code, 0, result.stderr)

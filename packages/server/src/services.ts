@@ -63,6 +63,12 @@ export async function openStore(config: Config): Promise<{ store: Store; file: s
  * try { … } finally { await services.close() }
  */
 export async function createServices(config: Config, options: ServicesOptions): Promise<Services> {
+  if (config.redisUrl !== undefined) {
+    // Refuse rather than ignore: an operator who sets it expects throttles shared across instances.
+    throw new Error(
+      'TESSERA_REDIS_URL: Redis is not wired into this version yet; unset it (see docs/deploy.md)',
+    )
+  }
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
   const secret = loadServerSecret({

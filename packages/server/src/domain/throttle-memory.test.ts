@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createManualClock } from '@tessera/core'
 import { decideGcra, throttleStorageKey } from './throttle.ts'
+import { describeThrottleConformance } from './throttle-conformance.ts'
 import { createMemoryThrottle } from './throttle-memory.ts'
 
 const START_AT = 1_700_000_000
@@ -13,130 +14,10 @@ function setUp(maxKeys?: number) {
   return { clock, throttle }
 }
 
-describe('memory throttle: limits', () => {
-  test('allows a burst of `limit`, then denies with Retry-After', async () => {
-    const { throttle } = setUp()
-    const remaining: number[] = []
-    for (let i = 0; i < 5; i += 1) {
-      const decision = await throttle.consume('login:ip:203.0.113.7', fivePerFifteenMinutes)
-      assert.equal(decision.allowed, true)
-      assert.equal(decision.retryAfterSeconds, 0)
-      remaining.push(decision.remaining)
-    }
-    assert.deepEqual(remaining, [4, 3, 2, 1, 0])
-    const denied = await throttle.consume('login:ip:203.0.113.7', fivePerFifteenMinutes)
-    assert.deepEqual(denied, { allowed: false, remaining: 0, retryAfterSeconds: 180 })
-  })
-
-  test('one attempt drains back every window / limit seconds, exactly at Retry-After', async () => {
-    const { clock, throttle } = setUp()
-    for (let i = 0; i < 5; i += 1) await throttle.consume('k', fivePerFifteenMinutes)
-    clock.advance(179)
-    assert.deepEqual(await throttle.consume('k', fivePerFifteenMinutes), {
-      allowed: false,
-      remaining: 0,
-      retryAfterSeconds: 1,
-    })
-    clock.advance(1)
-    assert.equal((await throttle.consume('k', fivePerFifteenMinutes)).allowed, true)
-    assert.equal((await throttle.consume('k', fivePerFifteenMinutes)).allowed, false)
-  })
-
-  test('denied attempts do not push the reopening further away', async () => {
-    const { clock, throttle } = setUp()
-    for (let i = 0; i < 5; i += 1) await throttle.consume('k', fivePerFifteenMinutes)
-    for (let i = 0; i < 100; i += 1) {
-      clock.advance(1)
-      await throttle.consume('k', fivePerFifteenMinutes)
-    }
-    assert.equal((await throttle.consume('k', fivePerFifteenMinutes)).retryAfterSeconds, 80)
-  })
-
-  test('a full window later the whole burst is back', async () => {
-    const { clock, throttle } = setUp()
-    for (let i = 0; i < 6; i += 1) await throttle.consume('k', fivePerFifteenMinutes)
-    clock.advance(900)
-    assert.equal((await throttle.peek('k', fivePerFifteenMinutes)).remaining, 5)
-  })
-
-  test('no boundary lets 2 × limit through (unlike a fixed window)', async () => {
-    const { clock, throttle } = setUp()
-    const rule = { limit: 10, windowSeconds: 60 }
-    clock.advance(59)
-    let allowed = 0
-    for (let i = 0; i < 10; i += 1) if ((await throttle.consume('k', rule)).allowed) allowed += 1
-    clock.advance(2)
-    for (let i = 0; i < 10; i += 1) if ((await throttle.consume('k', rule)).allowed) allowed += 1
-    assert.equal(allowed, 10)
-  })
-
-  test('concurrent consumes over the limit allow exactly `limit`', async () => {
-    const { throttle } = setUp()
-    const decisions = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        throttle.consume('login:account:a@example.com', { limit: 7, windowSeconds: 60 }),
-      ),
-    )
-    assert.equal(decisions.filter((decision) => decision.allowed).length, 7)
-  })
-
-  test('a window that does not divide evenly still allows exactly `limit`', async () => {
-    const { throttle } = setUp()
-    const rule = { limit: 3, windowSeconds: 10 }
-    const decisions = []
-    for (let i = 0; i < 4; i += 1) decisions.push(await throttle.consume('k', rule))
-    assert.deepEqual(
-      decisions.map((decision) => [decision.allowed, decision.remaining]),
-      [
-        [true, 2],
-        [true, 1],
-        [true, 0],
-        [false, 0],
-      ],
-    )
-  })
-
-  test('keys are independent', async () => {
-    const { throttle } = setUp()
-    for (let i = 0; i < 5; i += 1) await throttle.consume('login:ip:a', fivePerFifteenMinutes)
-    assert.equal((await throttle.consume('login:ip:a', fivePerFifteenMinutes)).allowed, false)
-    assert.equal((await throttle.consume('login:ip:b', fivePerFifteenMinutes)).allowed, true)
-  })
-})
-
-describe('memory throttle: peek and reset', () => {
-  test('peek records nothing and counts the attempts left', async () => {
-    const { throttle } = setUp()
-    assert.deepEqual(await throttle.peek('k', fivePerFifteenMinutes), {
-      allowed: true,
-      remaining: 5,
-      retryAfterSeconds: 0,
-    })
-    await throttle.consume('k', fivePerFifteenMinutes)
-    for (let i = 0; i < 10; i += 1) await throttle.peek('k', fivePerFifteenMinutes)
-    assert.equal((await throttle.peek('k', fivePerFifteenMinutes)).remaining, 4)
-    for (let i = 0; i < 4; i += 1) await throttle.consume('k', fivePerFifteenMinutes)
-    assert.deepEqual(await throttle.peek('k', fivePerFifteenMinutes), {
-      allowed: false,
-      remaining: 0,
-      retryAfterSeconds: 180,
-    })
-  })
-
-  test('reset forgets the key', async () => {
-    const { throttle } = setUp()
-    for (let i = 0; i < 5; i += 1) await throttle.consume('k', fivePerFifteenMinutes)
-    await throttle.reset('k')
-    assert.equal((await throttle.consume('k', fivePerFifteenMinutes)).remaining, 4)
-  })
-
-  test('an invalid rule rejects the promise', async () => {
-    const { throttle } = setUp()
-    await assert.rejects(throttle.consume('k', { limit: 0, windowSeconds: 60 }), TypeError)
-    await assert.rejects(throttle.consume('k', { limit: 1.5, windowSeconds: 60 }), TypeError)
-    await assert.rejects(throttle.peek('k', { limit: 1, windowSeconds: Number.NaN }), TypeError)
-  })
-})
+describeThrottleConformance('memory', async (clock) => ({
+  throttle: createMemoryThrottle({ clock }),
+  dispose: async () => {},
+}))
 
 describe('memory throttle: bounded memory', () => {
   test('long keys are stored hashed, at a bounded length', async () => {
