@@ -15,6 +15,7 @@ import { createTokenInspector } from './domain/token-inspector.ts'
 import { createTokenIssuer } from './domain/token-issuer.ts'
 import type { AppContext } from './http/app-context.ts'
 import { FIRST_PARTY_CLIENT_ID } from './http/token-response.ts'
+import { createTesseraMetrics } from './metrics/tessera-metrics.ts'
 import { deriveServerKeys } from './secrets/derived-keys.ts'
 import { loadServerSecret } from './secrets/server-secret.ts'
 import type { Store } from './store/ports.ts'
@@ -135,6 +136,7 @@ export async function createServices(config: Config, options: ServicesOptions): 
       instanceId: random.bytes(8).toString('hex'),
       windowSeconds: longestLifetimeSeconds + config.accessToken.leewaySeconds,
     })
+    const metrics = createTesseraMetrics({ revocations, hasher, revocationFeed })
     return {
       config,
       clock,
@@ -164,10 +166,12 @@ export async function createServices(config: Config, options: ServicesOptions): 
         firstPartyClientId: FIRST_PARTY_CLIENT_ID,
       }),
       revocationFeed,
+      metrics,
       revocations,
       revocationPoller,
       databaseFile: file,
       close: async () => {
+        metrics.close()
         revocationFeed.close()
         revocationPoller.close()
         await store.close()

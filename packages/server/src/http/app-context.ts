@@ -9,6 +9,7 @@ import type { ServiceTokenIssuer } from '../domain/service-token-issuer.ts'
 import type { SessionDeps } from '../domain/sessions.ts'
 import type { Throttle } from '../domain/throttle.ts'
 import type { TokenInspector } from '../domain/token-inspector.ts'
+import type { TesseraMetrics } from '../metrics/tessera-metrics.ts'
 import type { Store } from '../store/ports.ts'
 
 /** Everything the HTTP layer hands work to; built once by the composition root (services.ts). */
@@ -28,4 +29,6 @@ export interface AppContext {
   readonly tokenInspector: TokenInspector
   /** The numbered revocation events behind GET /v1/revocations. */
   readonly revocationFeed: RevocationFeed
+  /** Counters and gauges behind GET /metrics. */
+  readonly metrics: TesseraMetrics
 }

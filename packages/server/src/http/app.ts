@@ -8,12 +8,14 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import { HashQueueFullError } from '../domain/password-hasher.ts'
+import { recordHttpRequests } from '../metrics/record-http-requests.ts'
 import type { AppContext } from './app-context.ts'
 import { registerOriginPolicy } from './origin-policy.ts'
 import { asProblem, problemFor } from './problem.ts'
 import { registerAccountRoutes } from './routes/account-routes.ts'
 import { registerDiscoveryRoutes } from './routes/discovery-routes.ts'
 import { registerHealthRoutes } from './routes/health-routes.ts'
+import { registerMetricsRoute } from './routes/metrics-route.ts'
 import { registerOAuthRoutes } from './routes/oauth-routes.ts'
 import { collectOpenApi } from './routes/openapi-route.ts'
 import { registerPasswordLoginRoutes } from './routes/password-login-routes.ts'
@@ -54,7 +56,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   })
-  app.setErrorHandler(handleError)
+  // Before any route and plugin, so every one of them inherits the hook.
+  recordHttpRequests(app, ctx.metrics)
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HashQueueFullError) ctx.metrics.recordThrottled('hash_queue')
+    return handleError(error, request, reply)
+  })
   app.setNotFoundHandler((_request, reply) =>
     sendProblem(reply, problemFor('invalid_request', { status: 404, message: 'no such endpoint' })),
   )
@@ -65,6 +72,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const publishOpenApi = collectOpenApi(app)
   registerDiscoveryRoutes(app, ctx)
   registerHealthRoutes(app, ctx)
+  registerMetricsRoute(app, ctx)
   registerPasswordLoginRoutes(app, ctx)
   registerRefreshRoutes(app, ctx)
   registerAccountRoutes(app, ctx)

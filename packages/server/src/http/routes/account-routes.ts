@@ -123,7 +123,10 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AppContext): vo
         `password:user:${auth.user.id}`,
         ctx.config.throttle.loginPerAccount,
       )
-      if (!decision.allowed) throw reject('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds })
+      if (!decision.allowed) {
+        ctx.metrics.recordThrottled('password_per_user')
+        throw reject('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds })
+      }
       const outcome = await ctx.accounts.changePassword({
         userId: auth.user.id,
         currentPassword: body.current_password,

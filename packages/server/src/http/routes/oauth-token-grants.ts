@@ -68,6 +68,7 @@ async function refreshTokenGrant(
   }
   const context: ClientContext = { ...clientContextOf(request, ctx), clientId, bindFingerprint: false }
   const outcome = await refreshSession(ctx.sessions, refreshToken, context)
+  ctx.metrics.recordRefresh(outcome)
   // RFC 6749 §5.2: every refusal of the grant itself is invalid_grant, status 400.
   if (!outcome.ok) throw new ProblemError(oauthProblem(outcome.reason, 'invalid_grant'))
   const { issued } = outcome

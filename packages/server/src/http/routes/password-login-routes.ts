@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { normalizeEmail } from '../../domain/email.ts'
 import { startSession } from '../../domain/sessions.ts'
 import type { ThrottleRule } from '../../domain/throttle.ts'
+import type { ThrottledRule } from '../../metrics/tessera-metrics.ts'
 import type { AppContext } from '../app-context.ts'
 import { reject } from '../problem.ts'
 import { clientContextOf, sendTokenResponse } from '../token-response.ts'
@@ -24,9 +25,16 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 )
 
-async function throttleOrReject(ctx: AppContext, key: string, rule: ThrottleRule): Promise<void> {
+async function throttleOrReject(
+  ctx: AppContext,
+  key: string,
+  rule: ThrottleRule,
+  ruleName: ThrottledRule,
+): Promise<void> {
   const decision = await ctx.throttle.consume(key, rule)
-  if (!decision.allowed) throw reject('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds })
+  if (decision.allowed) return
+  ctx.metrics.recordThrottled(ruleName)
+  throw reject('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds })
 }
 
 /** The account key counts failures per account whatever the IP: rotating X-Forwarded-For buys nothing. */
@@ -56,7 +64,7 @@ export function registerPasswordLoginRoutes(app: FastifyInstance, ctx: AppContex
     },
     async (request, reply) => {
       const body = request.body as { email: string; password: string; name?: string }
-      await throttleOrReject(ctx, `signup:ip:${request.ip}`, limits.signupPerIp)
+      await throttleOrReject(ctx, `signup:ip:${request.ip}`, limits.signupPerIp, 'signup_per_ip')
       const outcome = await ctx.accounts.signUp(body)
       if (!outcome.ok) {
         if (outcome.reason === 'email_taken') {
@@ -68,6 +76,7 @@ export function registerPasswordLoginRoutes(app: FastifyInstance, ctx: AppContex
         }
         throw reject('invalid_request', { field: outcome.field, message: outcome.message })
       }
+      ctx.metrics.recordSignup()
       const issued = await startSession(ctx.sessions, outcome.user, clientContextOf(request, ctx))
       return sendTokenResponse(request, reply, ctx, issued, outcome.user, 201)
     },
@@ -84,15 +93,20 @@ export function registerPasswordLoginRoutes(app: FastifyInstance, ctx: AppContex
     },
     async (request: FastifyRequest, reply) => {
       const body = request.body as { email: string; password: string }
-      await throttleOrReject(ctx, `login:ip:${request.ip}`, limits.loginPerIp)
+      await throttleOrReject(ctx, `login:ip:${request.ip}`, limits.loginPerIp, 'login_per_ip')
       const accountKey = accountThrottleKey(body.email)
       const standing = await ctx.throttle.peek(accountKey, limits.loginPerAccount)
-      if (!standing.allowed) throw reject('rate_limited', { retryAfterSeconds: standing.retryAfterSeconds })
+      if (!standing.allowed) {
+        ctx.metrics.recordThrottled('login_per_account')
+        throw reject('rate_limited', { retryAfterSeconds: standing.retryAfterSeconds })
+      }
       const outcome = await ctx.accounts.authenticate(body)
       if (!outcome.ok) {
         await ctx.throttle.consume(accountKey, limits.loginPerAccount)
+        ctx.metrics.recordLogin('failure')
         throw reject('invalid_credentials')
       }
+      ctx.metrics.recordLogin('success')
       await ctx.throttle.reset(accountKey)
       const issued = await startSession(ctx.sessions, outcome.user, clientContextOf(request, ctx))
       return sendTokenResponse(request, reply, ctx, issued, outcome.user, 200)

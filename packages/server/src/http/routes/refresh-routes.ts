@@ -81,6 +81,7 @@ export function registerRefreshRoutes(app: FastifyInstance, ctx: AppContext): vo
         throw reject('invalid_request', { field: 'refresh_token', message: 'refresh_token is required' })
       }
       const outcome = await refreshSession(ctx.sessions, source.token, clientContextOf(request, ctx))
+      ctx.metrics.recordRefresh(outcome)
       if (!outcome.ok) return sendRefreshFailure(reply, reject(outcome.reason), source)
       const user = await ctx.store.users.findById(outcome.issued.session.userId)
       if (!user) return sendRefreshFailure(reply, reject('session_revoked'), source)

@@ -1,0 +1,147 @@
+import type { PasswordHasher } from '../domain/password-hasher.ts'
+import type { RefreshOutcome } from '../domain/refresh-rotation.ts'
+import type { RevocationBus } from '../domain/revocation-bus.ts'
+import type { RevocationFeed } from '../domain/revocation-feed.ts'
+import { DEFAULT_DURATION_BUCKETS_SECONDS } from './histogram.ts'
+import { MetricsRegistry } from './metrics-registry.ts'
+
+export type LoginOutcome = 'success' | 'failure'
+export type RefreshOutcomeLabel = 'ok' | 'grace' | Extract<RefreshOutcome, { ok: false }>['reason']
+/** The throttle that answered `rate_limited`; `hash_queue` is the argon2 queue shedding load (503). */
+export type ThrottledRule =
+  | 'signup_per_ip'
+  | 'login_per_ip'
+  | 'login_per_account'
+  | 'password_per_user'
+  | 'hash_queue'
+
+/** One finished HTTP request, as the onResponse hook sees it. */
+export interface HttpRequestSample {
+  readonly method: string
+  /** The route template (`/v1/sessions/:id`), never the raw URL; undefined when no route matched. */
+  readonly route: string | undefined
+  readonly statusCode: number
+  readonly durationMs: number
+}
+
+/** What the server counts, and the text a scraper reads. */
+export interface TesseraMetrics {
+  recordHttpRequest(sample: HttpRequestSample): void
+  recordLogin(outcome: LoginOutcome): void
+  recordSignup(): void
+  recordRefresh(outcome: RefreshOutcome): void
+  recordThrottled(rule: ThrottledRule): void
+  /** The exposition, Prometheus text format 0.0.4. */
+  render(): string
+  /** Stops listening to the revocation bus. */
+  close(): void
+}
+
+export interface TesseraMetricsSources {
+  readonly revocations: RevocationBus
+  readonly hasher: Pick<PasswordHasher, 'stats'>
+  readonly revocationFeed: Pick<RevocationFeed, 'subscriberCount'>
+}
+
+/** Methods outside this set share one label value, so a client inventing methods cannot add series. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+/**
+ * Builds the server's metrics. Every label value comes from a closed set (a method, a route template,
+ * a status, an outcome code): never a token, an email, an IP or a raw URL, which would both leak and let a
+ * client grow the series without bound.
+ *
+ * @example
+ * const metrics = createTesseraMetrics({ revocations, hasher, revocationFeed })
+ * metrics.recordLogin('failure')
+ */
+export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMetrics {
+  const registry = new MetricsRegistry()
+  const requests = registry.counter({
+    name: 'tessera_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'],
+  })
+  const durations = registry.histogram({
+    name: 'tessera_http_request_duration_seconds',
+    help: 'Time from request received to response sent, by method and route template.',
+    labelNames: ['method', 'route'],
+    buckets: DEFAULT_DURATION_BUCKETS_SECONDS,
+  })
+  const logins = registry.counter({
+    name: 'tessera_logins_total',
+    help: 'Password logins that reached a verdict (throttled attempts are not counted here).',
+    labelNames: ['outcome'],
+  })
+  const signups = registry.counter({
+    name: 'tessera_signups_total',
+    help: 'Accounts created.',
+    labelNames: [],
+  })
+  const refreshes = registry.counter({
+    name: 'tessera_refreshes_total',
+    help: 'Refresh token presentations (POST /v1/refresh and the refresh_token grant), by outcome.',
+    labelNames: ['outcome'],
+  })
+  const reuses = registry.counter({
+    name: 'tessera_refresh_reuse_detections_total',
+    help: 'Rotated refresh tokens presented after the grace window; each one ended a session.',
+    labelNames: [],
+  })
+  const revoked = registry.counter({
+    name: 'tessera_sessions_revoked_total',
+    help: 'Sessions revoked, as heard on this instance (its own and those polled from the database).',
+    labelNames: [],
+  })
+  const throttled = registry.counter({
+    name: 'tessera_throttled_requests_total',
+    help: 'Requests answered rate_limited, by the rule that refused them.',
+    labelNames: ['rule'],
+  })
+  registry.gauge({
+    name: 'tessera_password_hash_queue',
+    help: 'Password hashes running and waiting for a slot.',
+    labelNames: ['state'],
+    collect: () => {
+      const stats = sources.hasher.stats()
+      return [
+        { labels: { state: 'running' }, value: stats.running },
+        { labels: { state: 'queued' }, value: stats.queued },
+      ]
+    },
+  })
+  registry.gauge({
+    name: 'tessera_revocation_feed_subscribers',
+    help: 'Open GET /v1/revocations streams on this instance.',
+    labelNames: [],
+    collect: () => [{ labels: {}, value: sources.revocationFeed.subscriberCount }],
+  })
+
+  const stopListening = sources.revocations.subscribe((event) => {
+    if (event.type === 'session_revoked') revoked.increment({}, event.sessionIds.length)
+  })
+
+  return {
+    recordHttpRequest: (sample) => {
+      const method = KNOWN_METHODS.has(sample.method) ? sample.method : 'OTHER'
+      const route = sample.route ?? 'unmatched'
+      requests.increment({ method, route, status: String(sample.statusCode) })
+      durations.observe({ method, route }, sample.durationMs / 1000)
+    },
+    recordLogin: (outcome) => logins.increment({ outcome }),
+    recordSignup: () => signups.increment({}),
+    recordRefresh: (outcome) => {
+      const label: RefreshOutcomeLabel = outcome.ok
+        ? outcome.replayedWithinGrace
+          ? 'grace'
+          : 'ok'
+        : outcome.reason
+      refreshes.increment({ outcome: label })
+      // RFC 9700 §4.14.2: a reuse is a theft signal worth its own alert, apart from routine failures.
+      if (label === 'refresh_token_reused') reuses.increment({})
+    },
+    recordThrottled: (rule) => throttled.increment({ rule }),
+    render: () => registry.render(),
+    close: stopListening,
+  }
+}
