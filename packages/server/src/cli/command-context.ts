@@ -78,3 +78,48 @@ export function parseCommandArgs<T extends OptionSpec>(
     throw new UsageError((error as Error).message)
   }
 }
+
+/**
+ * The action word of a command with sub-actions (`keys list`, `users create`, …). Prints the help and
+ * resolves undefined for `--help`; a missing or unknown action is a usage error (exit 2).
+ *
+ * @example
+ * const action = readAction({ values, positionals }, io, { command: 'keys', actions: ['list', 'rotate'], help: HELP })
+ * if (action === undefined) return EXIT_OK
+ */
+export function readAction<A extends string>(
+  parsed: { readonly values: Record<string, unknown>; readonly positionals: readonly string[] },
+  io: CliIo,
+  spec: { readonly command: string; readonly actions: readonly A[]; readonly help: string },
+): A | undefined {
+  const [action] = parsed.positionals
+  if (parsed.values.help) {
+    io.stdout(spec.help)
+    return undefined
+  }
+  if (action === undefined) {
+    io.stdout(spec.help)
+    throw new UsageError(`${spec.command} needs an action: ${spec.actions.join(', ')}`)
+  }
+  if (!(spec.actions as readonly string[]).includes(action)) {
+    throw new UsageError(`unknown ${spec.command} action '${action}'`)
+  }
+  return action as A
+}
+
+/** The most rows one listing returns (the same bound as the account and client ports). */
+const MAX_PAGE_SIZE = 1000
+
+/**
+ * `--limit N` (1–1000, default 100) and `--after ID` of a listing command.
+ *
+ * @example
+ * const page = readPageOptions(values) // { limit: 100 } or { limit, afterId }
+ */
+export function readPageOptions(values: Record<string, unknown>): { limit: number; afterId?: string } {
+  const limit = values.limit === undefined ? 100 : Number(values.limit)
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new UsageError(`--limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+  }
+  return typeof values.after === 'string' ? { limit, afterId: values.after } : { limit }
+}

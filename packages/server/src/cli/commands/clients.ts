@@ -1,6 +1,6 @@
 import { registerClient } from '../../domain/service-clients.ts'
 import { type CliIo, EXIT_FAILED, EXIT_OK, printResult, UsageError } from '../cli-io.ts'
-import { parseCommandArgs, withServices } from '../command-context.ts'
+import { parseCommandArgs, readAction, readPageOptions, withServices } from '../command-context.ts'
 import type { GlobalOptions } from '../main.ts'
 
 const HELP = `Usage: tessera clients create --name NAME [--scopes "SCOPE …"] [--json]
@@ -28,7 +28,7 @@ export async function runClients(
   globals: GlobalOptions,
   io: CliIo,
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
+  const parsed = parseCommandArgs(
     args,
     {
       name: { type: 'string' },
@@ -38,12 +38,9 @@ export async function runClients(
     },
     1,
   )
-  const [action] = positionals
-  if (values.help || action === undefined) {
-    io.stdout(HELP)
-    if (action === undefined && !values.help) throw new UsageError('clients needs an action: create or list')
-    return EXIT_OK
-  }
+  const { values } = parsed
+  const action = readAction(parsed, io, { command: 'clients', actions: ['create', 'list'], help: HELP })
+  if (action === undefined) return EXIT_OK
   if (action === 'create') {
     if (typeof values.name !== 'string') throw new UsageError('clients create needs --name')
     const name = values.name
@@ -77,30 +74,25 @@ export async function runClients(
       return EXIT_OK
     })
   }
-  if (action === 'list') {
-    const limit = values.limit === undefined ? 100 : Number(values.limit)
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000)
-      throw new UsageError('--limit must be an integer from 1 to 10000')
-    const after = typeof values.after === 'string' ? values.after : undefined
-    return withServices(globals, io, async (services) => {
-      const clients = await services.store.clients.list({ limit, ...(after ? { afterId: after } : {}) })
-      const rows = clients.map((c) => ({
-        client_id: c.id,
-        name: c.name,
-        scopes: c.scopes,
-        disabled: c.disabled,
-        created_at: c.createdAt,
-      }))
-      printResult(
-        io,
-        globals.json,
-        { clients: rows },
-        rows.map(
-          (c) => `${c.client_id}  ${c.name}  [${c.scopes.join(' ')}]${c.disabled ? '  (disabled)' : ''}`,
-        ),
-      )
-      return EXIT_OK
-    })
-  }
-  throw new UsageError(`unknown clients action '${action}'`)
+  // action === 'list'
+  const page = readPageOptions(values)
+  return withServices(globals, io, async (services) => {
+    const clients = await services.store.clients.list(page)
+    const rows = clients.map((c) => ({
+      client_id: c.id,
+      name: c.name,
+      scopes: c.scopes,
+      disabled: c.disabled,
+      created_at: c.createdAt,
+    }))
+    printResult(
+      io,
+      globals.json,
+      { clients: rows },
+      rows.map(
+        (c) => `${c.client_id}  ${c.name}  [${c.scopes.join(' ')}]${c.disabled ? '  (disabled)' : ''}`,
+      ),
+    )
+    return EXIT_OK
+  })
 }

@@ -1,5 +1,5 @@
-import { type CliIo, EXIT_OK, printResult, UsageError } from '../cli-io.ts'
-import { parseCommandArgs, withServices } from '../command-context.ts'
+import { type CliIo, EXIT_OK, printResult } from '../cli-io.ts'
+import { parseCommandArgs, readAction, withServices } from '../command-context.ts'
 import type { GlobalOptions } from '../main.ts'
 
 const HELP = `Usage: tessera keys list [--json]
@@ -20,14 +20,12 @@ function isoOrNull(at: number | null): string | null {
  * await runKeys(['rotate', '--json'], globals, io)
  */
 export async function runKeys(args: readonly string[], globals: GlobalOptions, io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {}, 1)
-  const [action] = positionals
-  if (values.help || action === undefined) {
-    io.stdout(HELP)
-    if (action === undefined && !values.help) throw new UsageError('keys needs an action: list or rotate')
-    return EXIT_OK
-  }
-  if (action !== 'list' && action !== 'rotate') throw new UsageError(`unknown keys action '${action}'`)
+  const action = readAction(parseCommandArgs(args, {}, 1), io, {
+    command: 'keys',
+    actions: ['list', 'rotate'],
+    help: HELP,
+  })
+  if (action === undefined) return EXIT_OK
   return withServices(globals, io, async (services) => {
     if (action === 'rotate') {
       const rotated = await services.ring.rotate()

@@ -1,6 +1,6 @@
 import { revokeAllSessions } from '../../domain/sessions.ts'
 import { type CliIo, EXIT_FAILED, EXIT_OK, printResult, startProgress, UsageError } from '../cli-io.ts'
-import { parseCommandArgs, withServices } from '../command-context.ts'
+import { parseCommandArgs, readAction, readPageOptions, withServices } from '../command-context.ts'
 import type { GlobalOptions } from '../main.ts'
 
 const HELP = `Usage: tessera users create --email EMAIL --password-stdin [--name NAME] [--json]
@@ -25,7 +25,7 @@ function passwordFromStdin(text: string): string {
  * await runUsers(['create', '--email', 'a@example.com', '--password-stdin', '--json'], globals, io)
  */
 export async function runUsers(args: readonly string[], globals: GlobalOptions, io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
+  const parsed = parseCommandArgs(
     args,
     {
       email: { type: 'string' },
@@ -37,13 +37,13 @@ export async function runUsers(args: readonly string[], globals: GlobalOptions, 
     },
     1,
   )
-  const [action] = positionals
-  if (values.help || action === undefined) {
-    io.stdout(HELP)
-    if (action === undefined && !values.help)
-      throw new UsageError('users needs an action: create, list or disable')
-    return EXIT_OK
-  }
+  const { values } = parsed
+  const action = readAction(parsed, io, {
+    command: 'users',
+    actions: ['create', 'list', 'disable'],
+    help: HELP,
+  })
+  if (action === undefined) return EXIT_OK
   if (action === 'create') {
     if (typeof values.email !== 'string') throw new UsageError('users create needs --email')
     if (values['password-stdin'] !== true) throw new UsageError('users create needs --password-stdin')
@@ -73,12 +73,9 @@ export async function runUsers(args: readonly string[], globals: GlobalOptions, 
     })
   }
   if (action === 'list') {
-    const limit = values.limit === undefined ? 100 : Number(values.limit)
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000)
-      throw new UsageError('--limit must be an integer from 1 to 10000')
-    const after = typeof values.after === 'string' ? values.after : undefined
+    const page = readPageOptions(values)
     return withServices(globals, io, async (services) => {
-      const users = await services.accounts.listUsers({ limit, ...(after ? { afterId: after } : {}) })
+      const users = await services.accounts.listUsers(page)
       const rows = users.map((u) => ({
         id: u.id,
         email: u.email,
@@ -95,20 +92,18 @@ export async function runUsers(args: readonly string[], globals: GlobalOptions, 
       return EXIT_OK
     })
   }
-  if (action === 'disable') {
-    if (typeof values.id !== 'string') throw new UsageError('users disable needs --id')
-    const id = values.id
-    return withServices(globals, io, async (services) => {
-      if (!(await services.accounts.setDisabled(id, true))) {
-        printResult(io, globals.json, { error: 'not_found', id }, [`no user ${id}`])
-        return EXIT_FAILED
-      }
-      const ended = await revokeAllSessions(services.sessions, id, { reason: 'user_disabled' })
-      printResult(io, globals.json, { id, disabled: true, sessions_revoked: ended.length }, [
-        `disabled ${id}; ended ${ended.length} sessions`,
-      ])
-      return EXIT_OK
-    })
-  }
-  throw new UsageError(`unknown users action '${action}'`)
+  // action === 'disable'
+  if (typeof values.id !== 'string') throw new UsageError('users disable needs --id')
+  const id = values.id
+  return withServices(globals, io, async (services) => {
+    if (!(await services.accounts.setDisabled(id, true))) {
+      printResult(io, globals.json, { error: 'not_found', id }, [`no user ${id}`])
+      return EXIT_FAILED
+    }
+    const ended = await revokeAllSessions(services.sessions, id, { reason: 'user_disabled' })
+    printResult(io, globals.json, { id, disabled: true, sessions_revoked: ended.length }, [
+      `disabled ${id}; ended ${ended.length} sessions`,
+    ])
+    return EXIT_OK
+  })
 }
