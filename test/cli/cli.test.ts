@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { createRedisConnection, eventStreamKeys } from '@tessera/redis'
+import { openRedisTestScope } from '../../packages/redis/src/redis-test-scope.ts'
 import { type CliRun, runCli } from '../support/run-cli.ts'
+import { requireRedis } from '../support/services.ts'
 
 describe('tessera CLI', () => {
   let dataDir: string
@@ -92,10 +95,22 @@ describe('tessera CLI', () => {
     assert.match(unknown.stderr, /surprise/)
   })
 
-  test('TESSERA_REDIS_URL is refused with a clear message until Redis is wired in, not silently ignored', async () => {
-    const result = await run(['keys', 'list'], { env: { TESSERA_REDIS_URL: 'redis://127.0.0.1:6379' } })
-    assert.equal(result.code, 1)
-    assert.match(result.stderr, /TESSERA_REDIS_URL/)
+  test('keys rotate with TESSERA_REDIS_URL announces the change on the Redis event stream', async (t) => {
+    const redisUrl = await requireRedis()
+    if (redisUrl === undefined) return t.skip('Redis not reachable')
+    const redis = createRedisConnection(redisUrl, { name: 'cli-test' })
+    const scope = openRedisTestScope(redis)
+    try {
+      const env = { TESSERA_REDIS_URL: redisUrl, TESSERA_REDIS_KEY_PREFIX: scope.keyPrefix }
+      const result = await run(['keys', 'rotate', '--json'], { env })
+      assert.equal(result.code, 0, result.stderr)
+      const entries = await redis.xrange(eventStreamKeys(scope.keyPrefix).stream, '-', '+')
+      const types = entries.map(([, fields]) => fields[1])
+      assert.ok(types.includes('keys_changed'), `stream holds ${types.join(', ')}`)
+    } finally {
+      await scope.dropKeys()
+      redis.disconnect()
+    }
   })
 
   test('migrate reports the schema up to date', async () => {

@@ -59,7 +59,7 @@ describe('metadata, JWKS, OpenAPI and health', () => {
     const health = await call(t.url, '/healthz')
     assert.equal(health.status, 200)
     const ready = await call(t.url, '/readyz')
-    assert.deepEqual(ready.body, { status: 'ready', store: 'sqlite' })
+    assert.deepEqual(ready.body, { status: 'ready', store: 'sqlite', database: 'ok' })
     assert.equal(ready.headers.get('x-content-type-options'), 'nosniff')
     assert.equal(ready.headers.get('x-frame-options'), 'DENY')
     assert.equal(ready.headers.get('referrer-policy'), 'no-referrer')

@@ -60,7 +60,7 @@ describe('guard key source', () => {
     const { issuer, guard, clock, key } = await setUp()
     assert.equal((await guard.verifyToken(mint(issuer, clock, key))).sub, 'usr_alice')
     assert.deepEqual(issuer.counts, { metadata: 1, jwks: 1, feedConnections: 0, tokenUses: 0 })
-    assert.deepEqual(guard.health().keys, { count: 1, lastFetchAt: clock.nowSeconds() })
+    assert.deepEqual(guard.health().keys, { count: 1, kids: [key.kid], lastFetchAt: clock.nowSeconds() })
     assert.equal(guard.health().revocation.state, 'disabled')
   })
 

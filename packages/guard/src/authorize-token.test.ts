@@ -43,7 +43,8 @@ function createRig(maxEntries = 100): Rig {
     },
     whenReady: () => undefined,
     refetchForUnknownKey: () => Promise.resolve(false),
-    health: () => ({ count: 1, lastFetchAt: undefined }),
+    refreshSoon: () => undefined,
+    health: () => ({ count: 1, kids: ['k-1'], lastFetchAt: undefined }),
     close: () => undefined,
   }
   const state = new RevocationState(905)

@@ -52,7 +52,8 @@ export interface Guard {
 /**
  * Creates a guard that verifies Tessera access tokens in memory: keys from the issuer's JWKS (or a fixed
  * `jwks`), strict verification through `@tessera/core`, a verified-token cache, per-route policy, and —
- * with a `client` — the revocation feed and `max_uses` counting. Throws at once on an invalid option.
+ * with a `client` — the revocation feed and `max_uses` counting through the auth server, or — with
+ * `redis` — both on Redis, plus an immediate JWKS refetch when the issuer's key ring changes. Throws at once on an invalid option.
  *
  * @example
  * const guard = createGuard({ issuer: 'http://localhost:8080', audience: 'orders-api' })
@@ -72,19 +73,23 @@ export function createGuard(guardOptions: GuardOptions): Guard {
           timeoutMs: options.networkTimeoutMs,
         })
       : createFixedKeySource(options.jwks, options.algorithms)
-  const revocation = createRevocationGate(options)
+  const revocation = createRevocationGate(options, () => keys.refreshSoon())
+  const useCounter = createTokenUseCounter({
+    issuer: options.issuer,
+    client: options.client,
+    timeoutMs: options.networkTimeoutMs,
+    signal: closing.signal,
+    ...(options.redis === undefined
+      ? {}
+      : { redis: { ...options.redis, leewaySeconds: options.leewaySeconds } }),
+  })
   const authorize = createAuthorizer({
     options,
     keys,
     cache: new TokenCache(options.cacheMaxEntries),
     revocation,
     bindings: createBindingChecks(options),
-    consumeUse: createTokenUseCounter({
-      issuer: options.issuer,
-      client: options.client,
-      timeoutMs: options.networkTimeoutMs,
-      signal: closing.signal,
-    }),
+    consumeUse: useCounter.consume,
   })
   const core = createGuardCore(authorize, options)
   return {
@@ -104,6 +109,7 @@ export function createGuard(guardOptions: GuardOptions): Guard {
     close: async () => {
       closing.abort()
       keys.close()
+      useCounter.close()
       await revocation.close()
     },
   }

@@ -6,6 +6,7 @@ import {
   type RandomSource,
   systemClock,
 } from '@tessera/core'
+import { assertRedisKeyPrefix, DEFAULT_REDIS_KEY_PREFIX } from '@tessera/redis'
 
 /** The service client a guard uses for the revocation feed and for `max_uses` counters. */
 export interface GuardClientCredentials {
@@ -13,6 +14,18 @@ export interface GuardClientCredentials {
   readonly id: string
   /** Client secret; sent only to the configured issuer, over HTTP Basic (RFC 6749 §2.3.1). */
   readonly secret: string
+}
+
+/**
+ * Redis of a scale-out deployment (the auth server's `TESSERA_REDIS_URL` and `TESSERA_REDIS_KEY_PREFIX`):
+ * revocations and key-ring changes arrive on its event stream and `max_uses` tokens are counted there, with no
+ * call to the auth server and no client needed.
+ */
+export interface GuardRedisOptions {
+  /** `redis://…` or `rediss://…`. */
+  readonly url: string
+  /** The auth server's key prefix. Default `tessera:`. */
+  readonly keyPrefix?: string
 }
 
 /** What the guard does when it cannot hear the revocation feed. */
@@ -36,6 +49,8 @@ export interface GuardOptions {
   readonly jwks?: { readonly keys: readonly unknown[] }
   /** Enables the revocation feed and `max_uses` counting. Without it revocation happens only at expiry. */
   readonly client?: GuardClientCredentials
+  /** Follow revocations and count `max_uses` on Redis instead of through the auth server (SPEC §5). */
+  readonly redis?: GuardRedisOptions
   /** Accepted token algorithms. Default `['EdDSA', 'ES256']`. */
   readonly algorithms?: readonly AccessTokenAlgorithm[]
   /** Clock skew tolerated on `exp`, `nbf` and `iat`. Default 5. */
@@ -67,6 +82,7 @@ export interface ResolvedGuardOptions {
   readonly audience: string | readonly string[]
   readonly jwks: { readonly keys: readonly unknown[] } | undefined
   readonly client: GuardClientCredentials | undefined
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | undefined
   readonly algorithms: readonly AccessTokenAlgorithm[]
   readonly leewaySeconds: number
   readonly maxTokenLifetimeSeconds: number
@@ -106,6 +122,7 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
     throw new TypeError('guard option jwks must be a JWK set: { keys: [...] }')
   }
   if (options.client !== undefined) requireClient(options.client)
+  const redis = options.redis === undefined ? undefined : requireRedis(options.redis)
   const fingerprintCookie = options.fingerprintCookie ?? '__Host-tessera-fgp'
   if (!cookieName.test(fingerprintCookie))
     throw new TypeError('guard option fingerprintCookie is not a cookie name')
@@ -121,6 +138,7 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
     audience,
     jwks: options.jwks,
     client: options.client,
+    redis,
     algorithms: Object.freeze([...algorithms]),
     leewaySeconds: requireInteger('leewaySeconds', options.leewaySeconds ?? 5, 0, 300),
     maxTokenLifetimeSeconds: requireInteger(
@@ -177,6 +195,20 @@ function requireClient(client: GuardClientCredentials): void {
   ) {
     throw new TypeError('guard option client needs a non-empty id and secret')
   }
+}
+
+function requireRedis(redis: GuardRedisOptions): { url: string; keyPrefix: string } {
+  const { url } = redis
+  if (typeof url !== 'string' || !URL.canParse(url) || !/^rediss?:$/.test(new URL(url).protocol)) {
+    throw new TypeError('guard option redis.url must be a redis:// or rediss:// URL')
+  }
+  const keyPrefix = redis.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX
+  try {
+    assertRedisKeyPrefix(keyPrefix)
+  } catch {
+    throw new TypeError('guard option redis.keyPrefix must be 1–64 characters without braces or whitespace')
+  }
+  return Object.freeze({ url, keyPrefix })
 }
 
 function requireInteger(name: string, value: number, min: number, max: number): number {

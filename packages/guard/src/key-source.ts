@@ -18,12 +18,19 @@ export interface KeySource {
   whenReady(): Promise<void> | undefined
   /** After an unknown `kid`: refetch unless the cooldown forbids it; true when keys were (re)loaded meanwhile. */
   refetchForUnknownKey(): Promise<boolean>
+  /**
+   * The issuer announced a key-ring change (Redis event stream): refetch about a second from now, whatever
+   * the cooldown, so the instances have reloaded their rings before the guard asks one of them.
+   */
+  refreshSoon(): void
   health(): KeySourceHealth
   close(): void
 }
 
 export interface KeySourceHealth {
   readonly count: number
+  /** The `kid` of every key held, to check which keys a guard can verify with. */
+  readonly kids: readonly string[]
   /** Epoch seconds of the last successful JWKS fetch; `undefined` for a fixed set or before the first. */
   readonly lastFetchAt: number | undefined
 }
@@ -41,6 +48,8 @@ const maxDocumentBytes = 1 << 20
 // Until the first keys arrive the guard can verify nothing; retry sooner than the cooldown, so an API that
 // starts before its auth server does not refuse everything for a full cooldown.
 const firstLoadRetrySeconds = 5
+/** Delay of a notice-driven refetch: instances reload their rings on the same notice, within milliseconds. */
+const noticeDelayMs = 1000
 const notReady = (): GuardError =>
   new GuardError('unknown_key', {
     message: 'The signing keys of the issuer are not available',
@@ -65,7 +74,8 @@ export function createFixedKeySource(
     resolve: (header) => (header.kid === undefined ? undefined : keys.get(header.kid)),
     whenReady: () => undefined,
     refetchForUnknownKey: () => Promise.resolve(false),
-    health: () => ({ count: keys.size, lastFetchAt: undefined }),
+    refreshSoon: () => undefined,
+    health: () => ({ count: keys.size, kids: [...keys.keys()], lastFetchAt: undefined }),
     close: () => undefined,
   }
 }
@@ -88,6 +98,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySourc
   let lastAttemptAt: number | undefined
   let inFlight: Promise<void> | undefined
   const closing = new AbortController()
+  let noticeTimer: NodeJS.Timeout | undefined
 
   const load = async (): Promise<void> => {
     try {
@@ -136,8 +147,23 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySourc
       const pending = startFetch()
       return pending === undefined ? Promise.resolve(false) : pending.then(() => true)
     },
-    health: () => ({ count: keys.size, lastFetchAt }),
-    close: () => closing.abort(),
+    // Notices are rare (one per rotation) and come from the deployment's own Redis; several within the delay
+    // share one fetch, and one arriving during a fetch is served by the next timer.
+    refreshSoon: () => {
+      if (noticeTimer !== undefined || closing.signal.aborted) return
+      noticeTimer = setTimeout(() => {
+        noticeTimer = undefined
+        lastAttemptAt = undefined
+        if (inFlight === undefined) void startFetch()
+        else void inFlight.then(() => (lastAttemptAt = undefined)).then(startFetch)
+      }, noticeDelayMs)
+      noticeTimer.unref()
+    },
+    health: () => ({ count: keys.size, kids: [...keys.keys()], lastFetchAt }),
+    close: () => {
+      clearTimeout(noticeTimer)
+      closing.abort()
+    },
   }
 }
 

@@ -1,4 +1,5 @@
 import { type AccessTokenClaims, isJsonObject } from '@tessera/core'
+import { createRedisConnection, createRedisTokenUses } from '@tessera/redis'
 import { fetchJson, IssuerCallError } from './fetch-json.ts'
 import { GuardError, UNAVAILABLE_RETRY_AFTER_SECONDS } from './guard-errors.ts'
 import type { GuardClientCredentials } from './guard-options.ts'
@@ -13,6 +14,14 @@ export interface TokenUseCounterOptions {
   readonly client: GuardClientCredentials | undefined
   readonly timeoutMs: number
   readonly signal?: AbortSignal
+  /** Count on Redis directly (the same counters the auth server keeps there) instead of calling it. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly leewaySeconds: number }
+}
+
+/** A counter and the means to close what it opened. */
+export interface TokenUseCounting {
+  readonly consume: TokenUseCounter
+  close(): void
 }
 
 const maxAnswerBytes = 4096
@@ -25,10 +34,43 @@ const maxAnswerBytes = 4096
  * tell, and letting the request through would hand out uses nobody counted.
  *
  * @example
- * const consumeUse = createTokenUseCounter({ issuer, client, timeoutMs: 5000 })
- * if (claims.max_uses !== undefined) await consumeUse(claims)
+ * const counter = createTokenUseCounter({ issuer, client, timeoutMs: 5000 })
+ * if (claims.max_uses !== undefined) await counter.consume(claims)
  */
-export function createTokenUseCounter(options: TokenUseCounterOptions): TokenUseCounter {
+export function createTokenUseCounter(options: TokenUseCounterOptions): TokenUseCounting {
+  if (options.redis !== undefined) return createRedisTokenUseCounter(options.redis)
+  return { consume: createIssuerTokenUseCounter(options), close: () => undefined }
+}
+
+/**
+ * Counts on Redis with the auth server's own script and keys (`@tessera/redis`), so guards on Redis, guards
+ * calling the auth server, and the auth server all draw on one counter per `(iss, jti)`. The counter lives
+ * until `exp` plus the leeway (and the retention margin), as long as any verifier could accept the token.
+ * Redis unreachable is a 503, for the reason given above.
+ */
+function createRedisTokenUseCounter(redis: NonNullable<TokenUseCounterOptions['redis']>): TokenUseCounting {
+  const connection = createRedisConnection(redis.url, { name: 'guard' })
+  const counters = createRedisTokenUses({ redis: connection, keyPrefix: redis.keyPrefix })
+  return {
+    consume: async (claims) => {
+      let decision: { allowed: boolean }
+      try {
+        decision = await counters.consume({
+          iss: claims.iss,
+          jti: claims.jti,
+          maxUses: claims.max_uses ?? 1,
+          expiresAt: claims.exp + redis.leewaySeconds,
+        })
+      } catch (error) {
+        throw unavailable(undefined, error)
+      }
+      if (!decision.allowed) throw new GuardError('uses_exhausted')
+    },
+    close: () => connection.disconnect(),
+  }
+}
+
+function createIssuerTokenUseCounter(options: TokenUseCounterOptions): TokenUseCounter {
   const { client } = options
   if (client === undefined) {
     return () =>

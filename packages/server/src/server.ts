@@ -41,6 +41,13 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
 
+  // Another instance or the CLI changed the key ring: reload now, so this instance signs with the same key.
+  services.hotState?.follow(() => {
+    void services.ring.reload().catch((error: unknown) => {
+      services.logger.warn({ err: { type: (error as Error).name } }, 'key ring reload failed; will retry')
+    })
+  })
+
   const maintenance = setInterval(() => {
     void runMaintenance(services).catch((error: unknown) => {
       services.logger.warn({ err: { type: (error as Error).name } }, 'maintenance failed; will retry')
@@ -54,6 +61,8 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
     void services.revocationPoller.poll().catch(() => {
       // The store is unreachable: readiness reports it; the next tick retries.
     })
+    // Appends what waited for Redis, and re-seeds the event stream if Redis lost it.
+    void services.hotState?.relay.tick()
   }, REVOCATION_POLL_INTERVAL_MS)
   revocationPolling.unref()
 
@@ -78,5 +87,5 @@ async function runMaintenance(services: Services): Promise<void> {
   await services.ring.rotateIfDue()
   await services.store.sessions.purgeEnded(services.clock.nowSeconds() - ENDED_SESSION_RETENTION_SECONDS)
   // max_uses counters of expired tokens can never be asked about again.
-  await services.store.tokenUses.purgeExpired(services.clock.nowSeconds())
+  await services.tokenUses.purgeExpired(services.clock.nowSeconds())
 }

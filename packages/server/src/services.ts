@@ -20,6 +20,7 @@ import { deriveServerKeys } from './secrets/derived-keys.ts'
 import { loadServerSecret } from './secrets/server-secret.ts'
 import type { Store } from './store/ports.ts'
 import { openPostgresStore } from './store/postgres/open-postgres-store.ts'
+import { openRedisHotState, type RedisHotState } from './store/redis/redis-hot-state.ts'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
 
 /** The services of one server or CLI process, plus what must be closed at the end. */
@@ -49,7 +50,8 @@ const RETIRED_KEY_MARGIN_SECONDS = 300
  */
 export async function openStore(config: Config): Promise<{ store: Store; file: string | undefined }> {
   if (config.databaseUrl !== undefined) {
-    return { store: await openPostgresStore({ url: config.databaseUrl }), file: undefined }
+    const store = await openPostgresStore({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    return { store, file: undefined }
   }
   const file = join(resolve(config.dataDir), 'tessera.db')
   return { store: await openSqliteStore({ file }), file }
@@ -64,12 +66,6 @@ export async function openStore(config: Config): Promise<{ store: Store; file: s
  * try { … } finally { await services.close() }
  */
 export async function createServices(config: Config, options: ServicesOptions): Promise<Services> {
-  if (config.redisUrl !== undefined) {
-    // Refuse rather than ignore: an operator who sets it expects throttles shared across instances.
-    throw new Error(
-      'TESSERA_REDIS_URL: Redis is not wired into this version yet; unset it (see docs/deploy.md)',
-    )
-  }
   const clock = options.clock ?? systemClock
   const random = options.random ?? cryptoRandom
   const secret = loadServerSecret({
@@ -79,7 +75,27 @@ export async function createServices(config: Config, options: ServicesOptions): 
   })
   const derived = deriveServerKeys(secret)
   const { store, file } = await openStore(config)
+  // Client-credentials and minted tokens live at most this long; introspection and the feed must cover it.
+  const longestLifetimeSeconds = Math.max(config.accessToken.ttlSeconds, config.mint.maxTtlSeconds)
+  const revocationWindowSeconds = longestLifetimeSeconds + config.accessToken.leewaySeconds
+  const revocations = new RevocationBus()
+  const memoryThrottle = createMemoryThrottle({ clock })
+  let hotState: RedisHotState | undefined
   try {
+    hotState =
+      config.redisUrl === undefined
+        ? undefined
+        : await openRedisHotState({
+            url: config.redisUrl,
+            keyPrefix: config.redisKeyPrefix,
+            clock,
+            logger: options.logger,
+            bus: revocations,
+            store,
+            fallbackThrottle: memoryThrottle,
+            windowSeconds: revocationWindowSeconds,
+          })
+    const relay = hotState?.relay
     const ring = new KeyRing({
       keys: store.signingKeys,
       clock,
@@ -89,6 +105,7 @@ export async function createServices(config: Config, options: ServicesOptions): 
       jwksCacheSeconds: config.keys.jwksCacheSeconds,
       retiredRetentionSeconds:
         config.accessToken.ttlSeconds + config.accessToken.leewaySeconds + RETIRED_KEY_MARGIN_SECONDS,
+      ...(relay === undefined ? {} : { onChange: () => relay.announceKeysChanged() }),
     })
     await ring.initialize()
     const hasher = new PasswordHasher({
@@ -97,7 +114,6 @@ export async function createServices(config: Config, options: ServicesOptions): 
     })
     // The dummy hash for unknown users is computed now, so the first such login costs no more than others.
     await hasher.warmUp()
-    const revocations = new RevocationBus()
     const sessions: SessionDeps = {
       store,
       clock,
@@ -126,15 +142,13 @@ export async function createServices(config: Config, options: ServicesOptions): 
       random,
       passwordBounds: { minLength: config.passwords.minLength, maxLength: config.passwords.maxLength },
     })
-    // Client-credentials and minted tokens live at most this long; introspection and the feed must cover it.
-    const longestLifetimeSeconds = Math.max(config.accessToken.ttlSeconds, config.mint.maxTtlSeconds)
     const revocationPoller = new RevocationPoller({ bus: revocations, store, clock })
     const revocationFeed = new RevocationFeed({
       bus: revocations,
       store,
       clock,
       instanceId: random.bytes(8).toString('hex'),
-      windowSeconds: longestLifetimeSeconds + config.accessToken.leewaySeconds,
+      windowSeconds: revocationWindowSeconds,
     })
     const metrics = createTesseraMetrics({ revocations, hasher, revocationFeed })
     return {
@@ -146,7 +160,9 @@ export async function createServices(config: Config, options: ServicesOptions): 
       accounts,
       hasher,
       sessions,
-      throttle: createMemoryThrottle({ clock }),
+      throttle: hotState?.throttle ?? memoryThrottle,
+      tokenUses: hotState?.tokenUses ?? store.tokenUses,
+      hotState,
       serviceTokens: createServiceTokenIssuer({
         ring,
         clock,
@@ -174,10 +190,12 @@ export async function createServices(config: Config, options: ServicesOptions): 
         metrics.close()
         revocationFeed.close()
         revocationPoller.close()
+        await hotState?.close()
         await store.close()
       },
     }
   } catch (error) {
+    await hotState?.close()
     await store.close()
     throw error
   }

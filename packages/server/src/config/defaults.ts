@@ -15,6 +15,10 @@ export const configDefaults: ConfigDefaults = {
   port: 8080,
   // Relative to the working directory, so `npm start` in a checkout keeps its state beside it.
   dataDir: './data',
+  // Ten per instance: N instances × 10 stays under PostgreSQL's default max_connections (100) for small N.
+  databasePoolSize: 10,
+  // Names every key and the event stream; braces are refused (they would put every key in one Cluster slot).
+  redisKeyPrefix: 'tessera:',
   // Cookie mode is opt-in: no origin may use it until an operator names it.
   allowedOrigins: [],
   // Trusting X-Forwarded-For from anyone would let every client choose its own throttling bucket.

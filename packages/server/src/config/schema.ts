@@ -101,6 +101,16 @@ export const configSchema = Type.Object(
         mask: 'url-password',
       }),
     ),
+    databasePoolSize: integer(
+      1,
+      1000,
+      'Most PostgreSQL connections one instance opens; N instances open up to N times this.',
+    ),
+    redisKeyPrefix: Type.String({
+      pattern: '^[^{}\\s]{1,64}$',
+      expected: '1–64 characters without braces or whitespace',
+      description: 'Prefix of every Redis key Tessera uses; each deployment sharing a Redis needs its own.',
+    }),
     secret: Type.Optional(
       formatted(
         'tessera-secret',

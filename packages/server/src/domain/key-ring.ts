@@ -25,6 +25,11 @@ export interface KeyRingOptions {
   readonly jwksCacheSeconds: number
   /** Longest lifetime of a token a key signed, plus leeway: how long a retired key stays published. */
   readonly retiredRetentionSeconds: number
+  /**
+   * Called after this ring changed the stored keys (created the first ones, rotated), so other instances and
+   * guards can be told at once (the Redis event stream) instead of at their next periodic reload.
+   */
+  readonly onChange?: () => void
 }
 
 /** What the ring holds after a load: the signer and every key a token may be verified with. */
@@ -60,11 +65,12 @@ export class KeyRing {
     const now = this.#options.clock.nowSeconds()
     const records = await this.#options.keys.listPublished(now)
     // First start: no token and no cached JWKS exist yet, so a key may sign at once.
-    if (!records.some((r) => r.state === 'current'))
-      await this.#options.keys.insert(this.#newRecord('current', now))
-    if (!records.some((r) => r.state === 'next'))
-      await this.#options.keys.insert(this.#newRecord('next', now))
+    const hasCurrent = records.some((r) => r.state === 'current')
+    const hasNext = records.some((r) => r.state === 'next')
+    if (!hasCurrent) await this.#options.keys.insert(this.#newRecord('current', now))
+    if (!hasNext) await this.#options.keys.insert(this.#newRecord('next', now))
     await this.reload()
+    if (!hasCurrent || !hasNext) this.#options.onChange?.()
   }
 
   /**
@@ -140,6 +146,7 @@ export class KeyRing {
     // Whether this instance or another won the promotion, a new `next` must exist; the store keeps it unique.
     await this.#options.keys.insert(this.#newRecord('next', now))
     await this.reload()
+    this.#options.onChange?.()
     const after = this.#loaded()
     return { current: after.currentRecord.kid, next: after.next?.kid }
   }

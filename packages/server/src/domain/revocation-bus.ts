@@ -2,7 +2,7 @@
  * In-process fan-out of revocation events. The HTTP revocation feed (SSE) and, with scale-out, Redis
  * pub/sub subscribe here, so guards learn of a revoked session within a second instead of at token expiry.
  */
-export type RevocationEvent =
+export type RevocationEvent = (
   | {
       readonly type: 'session_revoked'
       readonly sessionIds: readonly string[]
@@ -10,6 +10,15 @@ export type RevocationEvent =
       readonly at: number
     }
   | { readonly type: 'user_not_before'; readonly userId: string; readonly at: number }
+) & {
+  /**
+   * Where this instance learned of it: absent when it made the revocation itself; `database` when its
+   * poller found it written by another process; `stream` when it arrived on the Redis event stream.
+   */
+  readonly source?: RevocationSource
+}
+
+export type RevocationSource = 'database' | 'stream'
 
 export type RevocationListener = (event: RevocationEvent) => void
 

@@ -66,7 +66,13 @@ describe('RevocationPoller: revocations written by other processes reach this bu
     await other.sessions.revoke(sessionId, { at: clock.nowSeconds(), reason: 'cli' })
     assert.equal(await poller.poll(), 1)
     assert.deepEqual(events, [
-      { type: 'session_revoked', sessionIds: [sessionId], userId, at: clock.nowSeconds() },
+      {
+        type: 'session_revoked',
+        sessionIds: [sessionId],
+        userId,
+        at: clock.nowSeconds(),
+        source: 'database',
+      },
     ])
     clock.advance(1)
     assert.equal(await poller.poll(), 0, 'not again')
@@ -86,7 +92,12 @@ describe('RevocationPoller: revocations written by other processes reach this bu
     clock.advance(10)
     await other.users.raiseNotBefore(userId, clock.nowSeconds())
     assert.equal(await poller.poll(), 1)
-    assert.deepEqual(events.at(-1), { type: 'user_not_before', userId, at: clock.nowSeconds() })
+    assert.deepEqual(events.at(-1), {
+      type: 'user_not_before',
+      userId,
+      at: clock.nowSeconds(),
+      source: 'database',
+    })
     assert.equal(await poller.poll(), 0)
   })
 

@@ -87,12 +87,18 @@ export class RevocationPoller {
         sessionIds: [session.sessionId],
         userId: session.userId,
         at: session.revokedAt,
+        source: 'database',
       })
       published += 1
     }
     for (const user of users) {
       if ((this.#knownNotBefore.get(user.userId) ?? -1) >= user.notBeforeAt) continue
-      this.#options.bus.publish({ type: 'user_not_before', userId: user.userId, at: user.notBeforeAt })
+      this.#options.bus.publish({
+        type: 'user_not_before',
+        userId: user.userId,
+        at: user.notBeforeAt,
+        source: 'database',
+      })
       published += 1
     }
     this.#cursor = now

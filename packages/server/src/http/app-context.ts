@@ -10,7 +10,8 @@ import type { SessionDeps } from '../domain/sessions.ts'
 import type { Throttle } from '../domain/throttle.ts'
 import type { TokenInspector } from '../domain/token-inspector.ts'
 import type { TesseraMetrics } from '../metrics/tessera-metrics.ts'
-import type { Store } from '../store/ports.ts'
+import type { Store, TokenUses } from '../store/ports.ts'
+import type { RedisHotState } from '../store/redis/redis-hot-state.ts'
 
 /** Everything the HTTP layer hands work to; built once by the composition root (services.ts). */
 export interface AppContext {
@@ -23,6 +24,10 @@ export interface AppContext {
   readonly hasher: PasswordHasher
   readonly sessions: SessionDeps
   readonly throttle: Throttle
+  /** `max_uses` counters: Redis when configured (shared, fails closed), else the database. */
+  readonly tokenUses: TokenUses
+  /** The Redis side of a scale-out deployment; `undefined` without `TESSERA_REDIS_URL`. */
+  readonly hotState: RedisHotState | undefined
   /** Client-credentials and batch-minted tokens. */
   readonly serviceTokens: ServiceTokenIssuer
   /** Verification and live state of issued tokens (introspection, revocation). */

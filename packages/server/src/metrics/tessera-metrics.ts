@@ -118,7 +118,10 @@ export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMet
   })
 
   const stopListening = sources.revocations.subscribe((event) => {
-    if (event.type === 'session_revoked') revoked.increment({}, event.sessionIds.length)
+    // Each revocation is counted once, by the instance that made it; others only relay it.
+    if (event.type === 'session_revoked' && event.source === undefined) {
+      revoked.increment({}, event.sessionIds.length)
+    }
   })
 
   return {

@@ -88,7 +88,7 @@ export async function registerServiceRoutes(app: FastifyInstance, ctx: AppContex
         const decision =
           expiresAt <= now
             ? { allowed: false, remaining: 0 }
-            : await ctx.store.tokenUses.consume({
+            : await ctx.tokenUses.consume({
                 iss: body.iss,
                 jti: body.jti,
                 maxUses: body.max_uses,

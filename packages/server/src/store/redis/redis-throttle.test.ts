@@ -3,8 +3,8 @@ import { after, describe, test } from 'node:test'
 import { createManualClock } from '@tessera/core'
 import { Redis } from 'ioredis'
 import { requireRedis } from '../../../../../test/support/services.ts'
+import { openRedisTestScope } from '../../../../redis/src/redis-test-scope.ts'
 import { describeThrottleConformance } from '../../domain/throttle-conformance.ts'
-import { openRedisTestScope } from './redis-test-scope.ts'
 import { createRedisThrottle } from './redis-throttle.ts'
 
 const START_AT = 1_700_000_000

@@ -1,5 +1,13 @@
 import type { Clock } from '@tessera/core'
 import {
+  assertRedisKeyPrefix,
+  createRedisScript,
+  DEFAULT_REDIS_KEY_PREFIX,
+  hashTaggedKey,
+  parseIntegerReply,
+  type RedisConnection,
+} from '@tessera/redis'
+import {
   assertThrottleRule,
   decideGcra,
   type Throttle,
@@ -7,8 +15,6 @@ import {
   type ThrottleRule,
   throttleStorageKey,
 } from '../../domain/throttle.ts'
-import { assertRedisKeyPrefix, DEFAULT_REDIS_KEY_PREFIX, hashTaggedKey } from './redis-keys.ts'
-import { createRedisScript, parseIntegerReply, type RedisConnection } from './redis-script.ts'
 
 export interface RedisThrottleOptions {
   readonly redis: RedisConnection

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
+import { createRedisTokenUses } from '@tessera/redis'
 import { Redis } from 'ioredis'
 import { requireRedis } from '../../../../../test/support/services.ts'
+import { openRedisTestScope } from '../../../../redis/src/redis-test-scope.ts'
 import type { TokenUseInput } from '../ports.ts'
-import { openRedisTestScope } from './redis-test-scope.ts'
-import { createRedisTokenUses } from './redis-token-uses.ts'
 
 const ISSUER = 'https://auth.example.test'
 const redisUrl = await requireRedis()

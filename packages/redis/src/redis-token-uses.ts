@@ -1,6 +1,28 @@
-import type { TokenUseDecision, TokenUseInput, TokenUses } from '../ports.ts'
 import { assertRedisKeyPrefix, DEFAULT_REDIS_KEY_PREFIX, hashTaggedKey, tokenUseId } from './redis-keys.ts'
 import { createRedisScript, parseIntegerReply, type RedisConnection } from './redis-script.ts'
+
+/** One use of a `max_uses` token (the same shape as the server's `TokenUses` port). */
+export interface TokenUseInput {
+  readonly iss: string
+  readonly jti: string
+  /** The token's `max_uses`; the first consume fixes it for the counter's life. */
+  readonly maxUses: number
+  /** The token's `exp`. */
+  readonly expiresAt: number
+}
+
+export interface TokenUseDecision {
+  readonly allowed: boolean
+  /** Uses left after this one; 0 when refused. */
+  readonly remaining: number
+}
+
+/** The `max_uses` counters on Redis, as both the auth server (its `TokenUses` port) and the guard use them. */
+export interface RedisTokenUses {
+  consume(input: TokenUseInput): Promise<TokenUseDecision>
+  /** Nothing to do on Redis (counters expire by themselves); resolves 0. */
+  purgeExpired(now?: number): Promise<number>
+}
 
 export interface RedisTokenUsesOptions {
   readonly redis: RedisConnection
@@ -44,7 +66,7 @@ const consumeScript = createRedisScript(CONSUME_SCRIPT)
  * const tokenUses = createRedisTokenUses({ redis: new Redis(redisUrl) })
  * const { allowed } = await tokenUses.consume({ iss, jti, maxUses: 1, expiresAt: exp })
  */
-export function createRedisTokenUses(options: RedisTokenUsesOptions): TokenUses {
+export function createRedisTokenUses(options: RedisTokenUsesOptions): RedisTokenUses {
   const keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX
   assertRedisKeyPrefix(keyPrefix)
   const retainSeconds = options.retainAfterExpirySeconds ?? DEFAULT_RETAIN_AFTER_EXPIRY_SECONDS

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
-import { requireRedis } from '../../../../../test/support/services.ts'
+import { requireRedis } from '../../../test/support/services.ts'
 import { createRedisScript, parseIntegerReply } from './redis-script.ts'
 
 describe('parseIntegerReply', () => {
