@@ -68,7 +68,11 @@ describe('tessera CLI', () => {
     assert.deepEqual(keys.map((k) => k.state).sort(), ['current', 'next'])
     const next = keys.find((k) => k.state === 'next')?.kid
 
-    const rotated = await run(['keys', 'rotate', '--json'])
+    // The next key was published a moment ago: guards caching the JWKS may not have it yet.
+    const refused = await run(['keys', 'rotate', '--json'])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /JWKS cache time.*--force/)
+    const rotated = await run(['keys', 'rotate', '--force', '--json'])
     assert.equal(rotated.code, 0, rotated.stderr)
     const result = JSON.parse(rotated.stdout) as { kid: string; state: string; next: string }
     assert.equal(result.kid, next, 'the published next key became current')
@@ -102,7 +106,7 @@ describe('tessera CLI', () => {
     const scope = openRedisTestScope(redis)
     try {
       const env = { TESSERA_REDIS_URL: redisUrl, TESSERA_REDIS_KEY_PREFIX: scope.keyPrefix }
-      const result = await run(['keys', 'rotate', '--json'], { env })
+      const result = await run(['keys', 'rotate', '--force', '--json'], { env })
       assert.equal(result.code, 0, result.stderr)
       const entries = await redis.xrange(eventStreamKeys(scope.keyPrefix).stream, '-', '+')
       const types = entries.map(([, fields]) => fields[1])

@@ -39,7 +39,7 @@ test('after real traffic the SQLite files hold no refresh token, password or pri
     }
     const changed = await call(t.url, '/v1/login', { body: { email: uniqueEmail(), password: PASSWORD } })
     assert.equal(changed.status, 401)
-    await t.server.services.ring.rotate()
+    await t.server.services.ring.rotate({ force: true })
     const key = t.server.services.ring.signingKey
     const der = exportPkcs8(key)
     remember('private key (PKCS#8 DER)', der)

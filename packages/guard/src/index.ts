@@ -11,7 +11,12 @@ export { createGuard, type Guard, type GuardHealth, type VerifyTokenOptions } fr
 export type { ExpressLikeRequest, ExpressMiddleware } from './express-adapter.ts'
 export type { FastifyPreHandler } from './fastify-adapter.ts'
 export { GuardError, type GuardErrorOptions } from './guard-errors.ts'
-export type { GuardClientCredentials, GuardOptions, RevocationOptions } from './guard-options.ts'
+export type {
+  GuardClientCredentials,
+  GuardOptions,
+  GuardRedisOptions,
+  RevocationOptions,
+} from './guard-options.ts'
 export type { KeySourceHealth } from './key-source.ts'
 export type { AuthenticatedIncomingMessage, NodeAuthHandler, NodeRequestListener } from './node-adapter.ts'
 export { bearerChallenge, type Rejection, renderRejection } from './rejection.ts'

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test'
 import { createManualClock, type ManualClock, signAccessToken, verifyAccessToken } from '@tessera/core'
 import type { Store } from '../store/ports.ts'
 import { openSqliteStore } from '../store/sqlite/open-sqlite-store.ts'
-import { KeyRing, type KeyRingOptions } from './key-ring.ts'
+import { KeyRing, type KeyRingOptions, KeyRotationTooSoonError } from './key-ring.ts'
 
 const DAY = 86_400
 
@@ -88,6 +88,8 @@ describe('key ring', () => {
       },
       a.signingKey,
     )
+    await assert.rejects(a.rotate(), KeyRotationTooSoonError, 'next was published just now')
+    clock.advance(300)
     const rotated = await a.rotate()
     assert.equal(rotated.current, oldNext)
     assert.equal(a.signingKey.kid, oldNext)
@@ -118,7 +120,7 @@ describe('key ring', () => {
     const b = ring()
     await a.initialize()
     await b.initialize()
-    const { current } = await a.rotate()
+    const { current } = await a.rotate({ force: true })
     assert.notEqual(b.signingKey.kid, current)
     assert.ok(b.resolve(current), 'B can already verify with the promoted key: it was published as next')
     await b.reload()
@@ -136,7 +138,7 @@ describe('key ring', () => {
     assert.notEqual(r.signingKey.kid, first)
     const second = r.signingKey.kid
     clock.advance(10 * DAY)
-    await r.rotate() // an on-demand rotation publishes a brand-new next key
+    await r.rotate() // an on-demand rotation (next is old enough) publishes a brand-new next key
     const third = r.signingKey.kid
     assert.notEqual(third, second)
     clock.advance(10 * DAY - 1)

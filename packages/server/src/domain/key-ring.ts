@@ -32,6 +32,19 @@ export interface KeyRingOptions {
   readonly onChange?: () => void
 }
 
+/** `rotate()` without `force` while the `next` key is not yet visible to every guard. */
+export class KeyRotationTooSoonError extends Error {
+  readonly waitSeconds: number
+
+  constructor(waitSeconds: number) {
+    super(
+      `the next key has not been published for the JWKS cache time yet: guards may not see it for ${waitSeconds} s more; wait, or force the rotation`,
+    )
+    this.name = 'KeyRotationTooSoonError'
+    this.waitSeconds = waitSeconds
+  }
+}
+
 /** What the ring holds after a load: the signer and every key a token may be verified with. */
 interface LoadedRing {
   readonly current: SigningKey
@@ -126,15 +139,25 @@ export class KeyRing {
   }
 
   /**
-   * Promotes `next` to `current`, retires the old `current`, and publishes a new `next`.
+   * Promotes `next` to `current`, retires the old `current`, and publishes a new `next`. Refuses
+   * (`KeyRotationTooSoonError`) while `next` has been published for less than the JWKS cache time: a guard
+   * holding a JWKS cached before `next` appeared could not verify what it signs. `force` rotates anyway —
+   * for a compromised key, when refusing some tokens for a while beats signing with it any longer (guards
+   * refetch on an unknown `kid`, at most once per their cooldown).
    *
    * @example
    * const { current, next } = await ring.rotate()
    */
-  async rotate(): Promise<{ current: string; next: string | undefined }> {
+  async rotate(
+    options: { readonly force?: boolean } = {},
+  ): Promise<{ current: string; next: string | undefined }> {
     await this.reload()
     const ring = this.#loaded()
     const now = this.#options.clock.nowSeconds()
+    const publishedFor = ring.next === undefined ? 0 : now - ring.next.createdAt
+    if (ring.next !== undefined && publishedFor < this.#options.jwksCacheSeconds && !options.force) {
+      throw new KeyRotationTooSoonError(this.#options.jwksCacheSeconds - publishedFor)
+    }
     if (ring.next) {
       await this.#options.keys.promote({
         nextKid: ring.next.kid,
