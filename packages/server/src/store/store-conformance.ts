@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { describeClientsConformance } from './conformance/clients-conformance.ts'
-import { type OpenStore, withStore } from './conformance/conformance-fixtures.ts'
+import { type OpenStore, T0, withStore } from './conformance/conformance-fixtures.ts'
 import { describeRefreshRotationConformance } from './conformance/refresh-rotation-conformance.ts'
 import { describeRevocationListingConformance } from './conformance/revocation-listing-conformance.ts'
 import { describeRowParsingConformance, type WriteRawColumn } from './conformance/row-parsing-conformance.ts'
@@ -61,7 +61,13 @@ export function describeStoreConformance(
     describeSigningKeysConformance(openFresh)
     describeRowParsingConformance(openFresh, options.writeRawColumn)
     describeClientsConformance(openFresh)
-    describeTokenUsesConformance(openFresh)
+    describeTokenUsesConformance(
+      async () => {
+        const store = await openFresh()
+        return { tokenUses: store.tokenUses, dispose: () => store.close() }
+      },
+      { baseAt: () => T0, purgesExplicitly: true },
+    )
     describeRevocationListingConformance(openFresh)
   })
 }

@@ -4,6 +4,7 @@ import { createRedisTokenUses } from '@tessera/redis'
 import { Redis } from 'ioredis'
 import { requireRedis } from '../../../../../test/support/services.ts'
 import { openRedisTestScope } from '../../../../redis/src/redis-test-scope.ts'
+import { describeTokenUsesConformance } from '../conformance/token-uses-conformance.ts'
 import type { TokenUseInput } from '../ports.ts'
 
 const ISSUER = 'https://auth.example.test'
@@ -36,20 +37,16 @@ if (redisUrl === undefined) {
     return { scope, tokenUses }
   }
 
-  describe('redis token uses', () => {
-    test('counts down to zero, then refuses', async () => {
-      const { tokenUses } = setUp()
-      const decisions = []
-      for (let i = 0; i < 5; i++) decisions.push(await tokenUses.consume(use('j1')))
-      assert.deepEqual(decisions, [
-        { allowed: true, remaining: 2 },
-        { allowed: true, remaining: 1 },
-        { allowed: true, remaining: 0 },
-        { allowed: false, remaining: 0 },
-        { allowed: false, remaining: 0 },
-      ])
-    })
+  describeTokenUsesConformance(
+    async () => {
+      const scope = openRedisTestScope(redis)
+      const tokenUses = createRedisTokenUses({ redis, keyPrefix: scope.keyPrefix })
+      return { tokenUses, dispose: async () => void (await scope.dropKeys()) }
+    },
+    { baseAt: nowSeconds, purgesExplicitly: false },
+  )
 
+  describe('redis token uses', () => {
     test('20 concurrent consumes from two connections with max_uses 3 allow exactly 3', async () => {
       const { scope, tokenUses } = setUp()
       const other = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
