@@ -56,4 +56,21 @@ describe('guard options', () => {
     assert.throws(() => resolveGuardOptions({ ...base, fingerprintCookie: 'a;b' }), /fingerprintCookie/)
     assert.throws(() => resolveGuardOptions({ ...base, client: { id: 'x', secret: '' } }), /client/)
   })
+
+  test('redis: a redis(s) URL and a brace-free prefix, defaulting to tessera:', () => {
+    const base = { issuer: 'http://localhost:8080', audience: 'orders-api' }
+    assert.deepEqual(resolveGuardOptions({ ...base, redis: { url: 'redis://cache:6379' } }).redis, {
+      url: 'redis://cache:6379',
+      keyPrefix: 'tessera:',
+    })
+    assert.equal(resolveGuardOptions(base).redis, undefined)
+    for (const redis of [
+      { url: 'http://cache:6379' },
+      { url: 'not a url' },
+      { url: 'redis://cache', keyPrefix: '{tessera}:' },
+      { url: 'redis://cache', keyPrefix: 'x'.repeat(65) },
+    ]) {
+      assert.throws(() => resolveGuardOptions({ ...base, redis }), /guard option redis\./)
+    }
+  })
 })
