@@ -150,7 +150,12 @@ export async function createServices(config: Config, options: ServicesOptions): 
       instanceId: random.bytes(8).toString('hex'),
       windowSeconds: revocationWindowSeconds,
     })
-    const metrics = createTesseraMetrics({ revocations, hasher, revocationFeed })
+    const metrics = createTesseraMetrics({
+      revocations,
+      hasher,
+      revocationFeed,
+      ...(relay === undefined ? {} : { pendingStreamEvents: () => relay.pendingCount }),
+    })
     return {
       config,
       clock,

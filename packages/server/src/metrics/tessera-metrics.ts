@@ -41,6 +41,8 @@ export interface TesseraMetricsSources {
   readonly revocations: RevocationBus
   readonly hasher: Pick<PasswordHasher, 'stats'>
   readonly revocationFeed: Pick<RevocationFeed, 'subscriberCount'>
+  /** Revocations waiting for Redis (scale-out); absent without Redis. */
+  readonly pendingStreamEvents?: () => number
 }
 
 /** Methods outside this set share one label value, so a client inventing methods cannot add series. */
@@ -90,7 +92,7 @@ export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMet
   })
   const revoked = registry.counter({
     name: 'tessera_sessions_revoked_total',
-    help: 'Sessions revoked, as heard on this instance (its own and those polled from the database).',
+    help: 'Sessions revoked by this instance (revocations made elsewhere are counted where they were made).',
     labelNames: [],
   })
   const throttled = registry.counter({
@@ -116,6 +118,16 @@ export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMet
     labelNames: [],
     collect: () => [{ labels: {}, value: sources.revocationFeed.subscriberCount }],
   })
+
+  const { pendingStreamEvents } = sources
+  if (pendingStreamEvents !== undefined) {
+    registry.gauge({
+      name: 'tessera_redis_pending_events',
+      help: 'Revocations and key-ring notices waiting to be appended to the Redis event stream (Redis unreachable).',
+      labelNames: [],
+      collect: () => [{ labels: {}, value: pendingStreamEvents() }],
+    })
+  }
 
   const stopListening = sources.revocations.subscribe((event) => {
     // Each revocation is counted once, by the instance that made it; others only relay it.
