@@ -51,7 +51,7 @@ export async function startRedisProcess(): Promise<RedisProcess> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop: async () => {
-      if (child === undefined || child.exitCode !== null) return
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
       const exited = new Promise((resolve) => child?.once('exit', resolve))
       child.kill('SIGKILL')
       await exited
