@@ -6,6 +6,7 @@
  * Instants are epoch seconds (`…At`). Secrets never reach a port: refresh tokens arrive as SHA-256
  * hashes, passwords as argon2id hashes, private keys as AES-GCM ciphertext.
  */
+import type { Identities, OidcLogins } from './oidc-ports.ts'
 
 /** A user account as stored. `email` is the normalised, case-folded address (the unique key). */
 export interface UserRecord {
@@ -312,6 +313,10 @@ export interface Store {
   readonly signingKeys: SigningKeys
   readonly clients: Clients
   readonly tokenUses: TokenUses
+  /** Upstream OpenID Connect identities linked to users (oidc-ports.ts). */
+  readonly identities: Identities
+  /** One-time login transactions of upstream OpenID Connect sign-in (oidc-ports.ts). */
+  readonly oidcLogins: OidcLogins
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping(): Promise<void>
   close(): Promise<void>

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { describeClientsConformance } from './conformance/clients-conformance.ts'
 import { type OpenStore, T0, withStore } from './conformance/conformance-fixtures.ts'
+import { describeIdentitiesConformance } from './conformance/identities-conformance.ts'
+import { describeOidcLoginsConformance } from './conformance/oidc-logins-conformance.ts'
 import { describeRefreshRotationConformance } from './conformance/refresh-rotation-conformance.ts'
 import { describeRevocationListingConformance } from './conformance/revocation-listing-conformance.ts'
 import { describeRowParsingConformance, type WriteRawColumn } from './conformance/row-parsing-conformance.ts'
@@ -69,5 +71,7 @@ export function describeStoreConformance(
       { baseAt: () => T0, purgesExplicitly: true },
     )
     describeRevocationListingConformance(openFresh)
+    describeIdentitiesConformance(openFresh)
+    describeOidcLoginsConformance(openFresh)
   })
 }

@@ -13,14 +13,15 @@ import {
   rotation,
   signingKey,
   startSession,
+  T0,
   tokenHash,
   withStore,
 } from './conformance-fixtures.ts'
 
 /** One raw column write: `UPDATE table SET column = value WHERE keyColumn = keyValue`, bypassing checks. */
 export interface RawColumnChange {
-  readonly table: 'users' | 'sessions' | 'refresh_tokens' | 'signing_keys'
-  readonly keyColumn: 'id' | 'kid'
+  readonly table: 'users' | 'sessions' | 'refresh_tokens' | 'signing_keys' | 'user_identities' | 'oidc_logins'
+  readonly keyColumn: 'id' | 'kid' | 'state_hash'
   readonly keyValue: string
   readonly column: string
   readonly value: string | number | null
@@ -149,6 +150,74 @@ export function describeRowParsingConformance(
           value: 'RS256',
         })
         await assertRowRejected(store.signingKeys.listAll(), 'signing_keys.alg', 'RS256')
+      }))
+
+    test('an identity’s verification flag other than 0 or 1 is rejected', () =>
+      withStore(open, async (store) => {
+        await store.users.create(newUser('ada'))
+        await store.identities.create({
+          id: 'id-a',
+          userId: 'user-ada',
+          providerId: 'google',
+          issuer: 'https://accounts.google.com',
+          subject: 'sub-a',
+          email: 'ada@gmail.example',
+          emailVerified: true,
+          createdAt: T0,
+          upstreamTokensCiphertext: null,
+        })
+        await write(store, {
+          table: 'user_identities',
+          keyColumn: 'id',
+          keyValue: 'id-a',
+          column: 'email_verified',
+          value: 7,
+        })
+        await assertRowRejected(
+          store.identities.findBySubject('https://accounts.google.com', 'sub-a'),
+          'user_identities.email_verified',
+          '7',
+        )
+        await assertRowRejected(
+          store.identities.listForUser('user-ada'),
+          'user_identities.email_verified',
+          '7',
+        )
+      }))
+
+    test('a login transaction with an unknown intent, or a link without a user, is not handed out', () =>
+      withStore(open, async (store) => {
+        const login = {
+          providerId: 'google',
+          browserHash: tokenHash('browser'),
+          returnTo: '/',
+          intent: 'login',
+          userId: null,
+          createdAt: T0,
+          expiresAt: T0 + 600,
+        } as const
+        await store.oidcLogins.create({ ...login, stateHash: 'state-a' })
+        await write(store, {
+          table: 'oidc_logins',
+          keyColumn: 'state_hash',
+          keyValue: 'state-a',
+          column: 'intent',
+          value: 'admin',
+        })
+        await assertRowRejected(store.oidcLogins.consume('state-a', T0 + 5), 'oidc_logins.intent', 'admin')
+        await store.oidcLogins.create({ ...login, stateHash: 'state-b' })
+        await write(store, {
+          table: 'oidc_logins',
+          keyColumn: 'state_hash',
+          keyValue: 'state-b',
+          column: 'intent',
+          value: 'link',
+        })
+        await assertRowRejected(
+          store.oidcLogins.consume('state-b', T0 + 5),
+          'oidc_logins.user_id',
+          tokenHash('browser'),
+        )
       }))
   })
 }

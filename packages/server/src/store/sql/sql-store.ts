@@ -4,9 +4,13 @@
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../database-schema.ts'
+import type { OidcTables } from '../oidc-database-schema.ts'
+import type { Identities, OidcLogins } from '../oidc-ports.ts'
 import type { Clients, Sessions, SigningKeys, Store, TokenUses, Users } from '../ports.ts'
 import type { ServiceTables } from '../service-database-schema.ts'
 import { SqlClients } from './clients-sql.ts'
+import { SqlIdentities } from './identities-sql.ts'
+import { SqlOidcLogins } from './oidc-logins-sql.ts'
 import { SqlSessions } from './sessions-sql.ts'
 import { SqlSigningKeys } from './signing-keys-sql.ts'
 import type { SqlDialectTraits } from './sql-dialect-traits.ts'
@@ -21,6 +25,8 @@ export class SqlStore implements Store {
   readonly signingKeys: SigningKeys
   readonly clients: Clients
   readonly tokenUses: TokenUses
+  readonly identities: Identities
+  readonly oidcLogins: OidcLogins
   readonly #db: Kysely<Database>
   #closing: Promise<void> | undefined
 
@@ -37,6 +43,9 @@ export class SqlStore implements Store {
     const withServiceTables = options.db.withTables<ServiceTables>()
     this.clients = new SqlClients(withServiceTables)
     this.tokenUses = new SqlTokenUses(withServiceTables)
+    const withOidcTables = options.db.withTables<OidcTables>()
+    this.identities = new SqlIdentities(withOidcTables)
+    this.oidcLogins = new SqlOidcLogins(withOidcTables)
   }
 
   async ping(): Promise<void> {

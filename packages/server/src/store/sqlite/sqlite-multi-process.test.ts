@@ -69,7 +69,11 @@ describe('sqlite store across processes', () => {
     const raw = new BetterSqlite3(file, { readonly: true })
     try {
       const applied = raw.prepare('select name from tessera_migration').all()
-      assert.deepEqual(applied, [{ name: '0001-initial' }, { name: '0002-service-clients' }])
+      assert.deepEqual(applied, [
+        { name: '0001-initial' },
+        { name: '0002-service-clients' },
+        { name: '0003-oidc-identities' },
+      ])
     } finally {
       raw.close()
     }

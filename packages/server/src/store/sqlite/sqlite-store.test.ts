@@ -133,7 +133,9 @@ describe('sqlite store', () => {
       dialect: createWriteLockDialect(new BetterSqlite3(file), { busyTimeoutMs: 1000 }),
     })
     try {
-      assert.deepEqual(await migrateToLatest(db), { applied: ['0001-initial', '0002-service-clients'] })
+      assert.deepEqual(await migrateToLatest(db), {
+        applied: ['0001-initial', '0002-service-clients', '0003-oidc-identities'],
+      })
       assert.deepEqual(await migrateToLatest(db), { applied: [] })
     } finally {
       await db.destroy()
