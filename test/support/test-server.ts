@@ -31,6 +31,8 @@ export interface TestServerOptions {
    * then the server listens on it; otherwise the issuer is a fixed http://localhost:8080 on a random port.
    */
   readonly realIssuer?: boolean
+  /** With `realIssuer`: listen on this port (chosen with `findFreePort` before other services need the URL). */
+  readonly port?: number
   /** Capture the server's JSON log lines (at info level) instead of discarding them. */
   readonly logStream?: NodeJS.WritableStream
 }
@@ -42,7 +44,7 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tessera-test-'))
   const clock = createManualClock(options.startAt ?? Math.floor(Date.now() / 1000))
-  const port = options.realIssuer ? await findFreePort() : 0
+  const port = options.realIssuer ? (options.port ?? (await findFreePort())) : 0
   const config = loadConfig({
     env: {
       TESSERA_HOST: '127.0.0.1',
@@ -77,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 }
 
 /** Asks the OS for a free loopback port (closed again at once; the caller binds it right after). */
-async function findFreePort(): Promise<number> {
+export async function findFreePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()

@@ -88,4 +88,6 @@ async function runMaintenance(services: Services): Promise<void> {
   await services.store.sessions.purgeEnded(services.clock.nowSeconds() - ENDED_SESSION_RETENTION_SECONDS)
   // max_uses counters of expired tokens can never be asked about again.
   await services.tokenUses.purgeExpired(services.clock.nowSeconds())
+  // Upstream login transactions live ten minutes; what is left of them after that is garbage.
+  await services.store.oidcLogins.purgeExpired(services.clock.nowSeconds())
 }

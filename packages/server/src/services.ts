@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config/schema.ts'
 import { createAccounts } from './domain/accounts.ts'
 import { KeyRing } from './domain/key-ring.ts'
+import { OidcProviders } from './domain/oidc/oidc-providers.ts'
 import { PasswordHasher } from './domain/password-hasher.ts'
 import { RevocationBus } from './domain/revocation-bus.ts'
 import { RevocationFeed } from './domain/revocation-feed.ts'
@@ -108,6 +109,9 @@ export async function createServices(config: Config, options: ServicesOptions): 
       ...(relay === undefined ? {} : { onChange: () => relay.announceKeysChanged() }),
     })
     await ring.initialize()
+    const oidcProviders = new OidcProviders({ config, clock, logger: options.logger })
+    // Discovery at startup: a provider whose metadata contradicts its settings stops startup here.
+    await oidcProviders.initialize()
     const hasher = new PasswordHasher({
       concurrency: config.passwords.hashConcurrency,
       queueLimit: config.passwords.hashQueueLimit,
@@ -188,6 +192,18 @@ export async function createServices(config: Config, options: ServicesOptions): 
       }),
       revocationFeed,
       metrics,
+      oidc: {
+        providers: oidcProviders,
+        login: {
+          providers: oidcProviders,
+          store,
+          clock,
+          random,
+          issuer: config.issuer,
+          bindingKey: derived.oidcBinding,
+        },
+        accounts: { store, clock, random, encryptionKey: derived.keyEncryption },
+      },
       revocations,
       revocationPoller,
       databaseFile: file,

@@ -95,6 +95,18 @@ export const configDefaults: ConfigDefaults = {
 // The scopes an OIDC provider needs for a login that yields a verified email address (OIDC Core §5.4).
 export const oidcProviderDefaultScopes: readonly string[] = ['openid', 'email', 'profile']
 
+/** What `oidc.providers[].preset` fills in when the provider entry leaves it unset. */
+export const oidcPresets: Readonly<
+  Record<string, { readonly name: string; readonly issuer: (tenant: string | undefined) => string }>
+> = Object.freeze({
+  google: { name: 'Google', issuer: () => 'https://accounts.google.com' },
+  // Entra ID v2.0 endpoints; `common` (any work, school or personal account) unless a tenant is named.
+  microsoft: {
+    name: 'Microsoft',
+    issuer: (tenant) => `https://login.microsoftonline.com/${tenant ?? 'common'}/v2.0`,
+  },
+})
+
 /** How the settings without a fixed default behave when unset, for docs and `tessera config check`. */
 export const derivedDefaults: Readonly<Record<string, string>> = {
   issuer: 'http://localhost:<port>',
@@ -103,4 +115,11 @@ export const derivedDefaults: Readonly<Record<string, string>> = {
   secret: 'unset: generated into <dataDir>/secret',
   'oidc.providers[].clientSecret': 'unset: public client',
   'oidc.providers[].scopes': oidcProviderDefaultScopes.join(' '),
+  'oidc.providers[].preset': 'unset: name and issuer given',
+  'oidc.providers[].tenant': 'common (microsoft preset)',
+  'oidc.providers[].allowedTenants': 'unset: every tenant',
+  'oidc.providers[].issuer': 'from the preset',
+  'oidc.providers[].name': 'from the preset',
+  'oidc.providers[].linkByVerifiedEmail': 'false',
+  'oidc.providers[].keepUpstreamTokens': 'false',
 }

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path'
 import { applyCliOverrides, applyEnvSettings } from './apply-setting-overrides.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
-import { configDefaults, oidcProviderDefaultScopes } from './defaults.ts'
+import { configDefaults, oidcPresets, oidcProviderDefaultScopes } from './defaults.ts'
 import { readConfigFile } from './read-config-file.ts'
 import type { Config, ConfigValues } from './schema.ts'
 import { configFileEnvName, findSettingByPath } from './setting-catalog.ts'
@@ -52,8 +52,17 @@ function fillDerivedSettings(tree: SettingsNode): void {
   const providers = getSetting(tree, ['oidc', 'providers'])
   if (!Array.isArray(providers)) return
   for (const provider of providers) {
-    if (isSettingsNode(provider) && !Object.hasOwn(provider, 'scopes')) {
-      setSetting(provider, ['scopes'], [...oidcProviderDefaultScopes])
+    if (!isSettingsNode(provider)) continue
+    if (!Object.hasOwn(provider, 'scopes')) setSetting(provider, ['scopes'], [...oidcProviderDefaultScopes])
+    for (const flag of ['linkByVerifiedEmail', 'keepUpstreamTokens']) {
+      if (!Object.hasOwn(provider, flag)) setSetting(provider, [flag], false)
+    }
+    const preset = oidcPresets[String(getSetting(provider, ['preset']))]
+    if (preset === undefined) continue
+    const tenant = getSetting(provider, ['tenant'])
+    if (!Object.hasOwn(provider, 'name')) setSetting(provider, ['name'], preset.name)
+    if (!Object.hasOwn(provider, 'issuer')) {
+      setSetting(provider, ['issuer'], preset.issuer(typeof tenant === 'string' ? tenant : undefined))
     }
   }
 }
@@ -104,6 +113,30 @@ function checkCrossFieldRules(config: ConfigValues, sources: SettingSources): Co
       })
     }
     seenProviderIds.add(provider.id)
+    for (const field of ['issuer', 'name'] as const) {
+      if (provider[field] !== undefined) continue
+      issues.push({
+        setting: `oidc.providers[${index}].${field}`,
+        envName: findSettingByPath('oidc.providers')?.envName,
+        source: findSettingSource(sources, ['oidc', 'providers']),
+        value: 'unset',
+        problem: 'it is required unless a preset fills it in',
+        expected: `a ${field === 'issuer' ? 'URL' : 'label'}, or preset google or microsoft`,
+      })
+    }
+    if (
+      (provider.tenant !== undefined || provider.allowedTenants !== undefined) &&
+      provider.preset !== 'microsoft'
+    ) {
+      issues.push({
+        setting: `oidc.providers[${index}].tenant`,
+        envName: findSettingByPath('oidc.providers')?.envName,
+        source: findSettingSource(sources, ['oidc', 'providers']),
+        value: JSON.stringify(provider.tenant ?? provider.allowedTenants),
+        problem: 'tenant and allowedTenants apply to the microsoft preset only',
+        expected: 'preset microsoft, or no tenant',
+      })
+    }
   })
   return issues
 }

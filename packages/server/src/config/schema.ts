@@ -47,15 +47,43 @@ const oidcProvider = Type.Object(
       expected: '1–64 characters of a–z, 0–9, _ and -, starting with a letter or digit',
       description: 'Identifier used in /v1/oidc/{id}/start and /v1/oidc/{id}/callback.',
     }),
-    name: Type.String({
-      minLength: 1,
-      maxLength: 100,
-      description: 'Label of the button on the login page.',
-    }),
-    issuer: formatted(
-      'tessera-issuer',
-      'Issuer URL of the provider; its discovery document is read from there.',
+    preset: Type.Optional(
+      Type.Union([Type.Literal('google'), Type.Literal('microsoft')], {
+        description:
+          'Fills in issuer and name: google (https://accounts.google.com), microsoft (Entra ID, see tenant).',
+      }),
     ),
+    tenant: Type.Optional(
+      Type.String({
+        pattern: '^(common|organizations|consumers|[0-9a-fA-F-]{36}|[A-Za-z0-9.-]{1,253})$',
+        expected: 'common, organizations, consumers, a tenant id (GUID) or a tenant domain',
+        description: 'Microsoft preset: the Entra tenant; common and organizations are multi-tenant.',
+      }),
+    ),
+    allowedTenants: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[0-9a-fA-F-]{36}$', expected: 'an Entra tenant id (GUID)' }), {
+        maxItems: 1000,
+        uniqueItems: true,
+        description: 'Microsoft multi-tenant: accept ID tokens of these tenants only (tid); all when unset.',
+      }),
+    ),
+    name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Label of the button on the login page.',
+      }),
+    ),
+    issuer: Type.Optional(
+      formatted('tessera-issuer', 'Issuer URL of the provider; its discovery document is read from there.'),
+    ),
+    linkByVerifiedEmail: Type.Boolean({
+      description:
+        'A first login whose email_verified email belongs to an existing account links to it (off: a clear page).',
+    }),
+    keepUpstreamTokens: Type.Boolean({
+      description: "Keep the provider's tokens (encrypted like signing keys); off: they are dropped at once.",
+    }),
     clientId: Type.String({
       minLength: 1,
       maxLength: 512,

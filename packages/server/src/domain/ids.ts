@@ -6,7 +6,7 @@ import { cryptoRandom, type RandomSource } from '@tessera/core'
  * was created, and guessing another user's session id is hopeless (2^128). The prefix tells a reader of a
  * log line what kind of id it is, and lets a parser reject an id of the wrong kind.
  */
-export type IdPrefix = 'usr' | 'ses' | 'rt' | 'key' | 'cli'
+export type IdPrefix = 'usr' | 'ses' | 'rt' | 'key' | 'cli' | 'idn'
 
 const ID_RANDOM_BYTES = 16
 const ID_PATTERNS: Readonly<Record<IdPrefix, RegExp>> = {
@@ -15,6 +15,7 @@ const ID_PATTERNS: Readonly<Record<IdPrefix, RegExp>> = {
   rt: pattern('rt'),
   key: pattern('key'),
   cli: pattern('cli'),
+  idn: pattern('idn'),
 }
 
 // 16 bytes → 22 base64url chars whose last one carries 2 data bits and 4 zero bits, so only

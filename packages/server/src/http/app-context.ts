@@ -3,6 +3,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
 import type { Accounts } from '../domain/accounts.ts'
 import type { KeyRing } from '../domain/key-ring.ts'
+import type { OidcAccountDeps } from '../domain/oidc/oidc-accounts.ts'
+import type { OidcLoginDeps } from '../domain/oidc/oidc-login.ts'
+import type { OidcProviders } from '../domain/oidc/oidc-providers.ts'
 import type { PasswordHasher } from '../domain/password-hasher.ts'
 import type { RevocationFeed } from '../domain/revocation-feed.ts'
 import type { ServiceTokenIssuer } from '../domain/service-token-issuer.ts'
@@ -34,6 +37,12 @@ export interface AppContext {
   readonly tokenInspector: TokenInspector
   /** The numbered revocation events behind GET /v1/revocations. */
   readonly revocationFeed: RevocationFeed
+  /** Upstream OpenID Connect sign-in: the providers, the login transactions, the account linking. */
+  readonly oidc: {
+    readonly providers: OidcProviders
+    readonly login: OidcLoginDeps
+    readonly accounts: OidcAccountDeps
+  }
   /** Counters and gauges behind GET /metrics. */
   readonly metrics: TesseraMetrics
 }

@@ -17,6 +17,7 @@ import { registerDiscoveryRoutes } from './routes/discovery-routes.ts'
 import { registerHealthRoutes } from './routes/health-routes.ts'
 import { registerMetricsRoute } from './routes/metrics-route.ts'
 import { registerOAuthRoutes } from './routes/oauth-routes.ts'
+import { registerOidcRoutes } from './routes/oidc-routes.ts'
 import { collectOpenApi } from './routes/openapi-route.ts'
 import { registerPasswordLoginRoutes } from './routes/password-login-routes.ts'
 import { registerRefreshRoutes } from './routes/refresh-routes.ts'
@@ -76,6 +77,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerPasswordLoginRoutes(app, ctx)
   registerRefreshRoutes(app, ctx)
   registerAccountRoutes(app, ctx)
+  registerOidcRoutes(app, ctx)
   // Encapsulated plugins (own body parser, own error handler), awaited so OpenAPI sees their routes.
   await registerOAuthRoutes(app, ctx)
   await registerServiceRoutes(app, ctx)

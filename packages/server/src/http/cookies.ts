@@ -4,6 +4,11 @@ import { reject } from './problem.ts'
 export const REFRESH_COOKIE = '__Secure-tessera-rt'
 /** Fingerprint cookie (RFC 6265bis §4.1.3.2 `__Host-`: Secure, Path=/, no Domain — cannot be planted by a sibling host). */
 export const FINGERPRINT_COOKIE = '__Host-tessera-fgp'
+/**
+ * Binds an upstream (OIDC) login to the browser that started it: `__Host-`, HttpOnly, SameSite=Lax (the
+ * provider's redirect back is a cross-site navigation), ten minutes.
+ */
+export const OIDC_LOGIN_COOKIE = '__Host-tessera-oidc'
 /** The only paths a browser sends the refresh cookie to. */
 export const REFRESH_COOKIE_PATHS = ['/v1/refresh', '/v1/logout'] as const
 
@@ -33,7 +38,7 @@ export function parseCookieHeader(header: string | undefined): ReadonlyMap<strin
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
     if (!COOKIE_NAME.test(name) || !COOKIE_VALUE.test(value)) continue
     if (cookies.has(name)) {
-      if (name === REFRESH_COOKIE || name === FINGERPRINT_COOKIE) {
+      if (name === REFRESH_COOKIE || name === FINGERPRINT_COOKIE || name === OIDC_LOGIN_COOKIE) {
         throw reject('invalid_request', { field: 'cookie', message: `cookie ${name} sent more than once` })
       }
       continue
@@ -52,11 +57,16 @@ export interface CookieSpec<Name extends PrefixedName = PrefixedName> {
   readonly path: Name extends `__Host-${string}` ? '/' : string
   /** Seconds; 0 deletes; undefined makes a session cookie. */
   readonly maxAgeSeconds?: number
+  /**
+   * `Strict` unless said otherwise. `Lax` only for a cookie that must come back on a top-level navigation
+   * from another site — the upstream login's binding cookie, on the provider's redirect to the callback.
+   */
+  readonly sameSite?: 'Strict' | 'Lax'
 }
 
 /**
- * Serialises a prefixed cookie with the attributes we always want: HttpOnly, Secure, SameSite=Strict, no
- * Domain. The prefix rules are enforced in the type and again at run time.
+ * Serialises a prefixed cookie with the attributes we always want: HttpOnly, Secure, SameSite=Strict (Lax
+ * on request), no Domain. The prefix rules are enforced in the type and again at run time.
  *
  * @example
  * reply.header('set-cookie', [serializeCookie({ name: FINGERPRINT_COOKIE, value, path: '/' })])
@@ -67,7 +77,14 @@ export function serializeCookie<Name extends PrefixedName>(spec: CookieSpec<Name
   if (spec.name.startsWith('__Host-') && spec.path !== '/')
     throw new Error('__Host- cookies must have Path=/')
   if (!spec.path.startsWith('/') || /[;\s]/.test(spec.path)) throw new Error('invalid cookie path')
-  const parts = [`${spec.name}=${spec.value}`, `Path=${spec.path}`, 'HttpOnly', 'Secure', 'SameSite=Strict']
+  const sameSite = spec.sameSite ?? 'Strict'
+  const parts = [
+    `${spec.name}=${spec.value}`,
+    `Path=${spec.path}`,
+    'HttpOnly',
+    'Secure',
+    `SameSite=${sameSite}`,
+  ]
   if (spec.maxAgeSeconds !== undefined) {
     parts.push(`Max-Age=${Math.max(0, Math.floor(spec.maxAgeSeconds))}`)
     if (spec.maxAgeSeconds <= 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT')

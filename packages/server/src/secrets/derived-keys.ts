@@ -13,6 +13,8 @@ export interface ServerKeys {
   readonly refreshTokenTag: Buffer
   /** HMAC-SHA256 key that derives a rotated refresh token's successor. */
   readonly refreshTokenRotation: Buffer
+  /** HMAC-SHA256 key that derives an OIDC login's PKCE verifier and nonce from its browser cookie. */
+  readonly oidcBinding: Buffer
 }
 
 // A fixed salt is fine here (RFC 5869 §3.1): the secret is already uniformly random or operator-chosen
@@ -24,6 +26,7 @@ export const serverKeyLabels = {
   keyEncryption: 'tessera key-encryption v1',
   refreshTokenTag: 'tessera refresh-token-tag v1',
   refreshTokenRotation: 'tessera refresh-token-rotation v1',
+  oidcBinding: 'tessera oidc-binding v1',
 } as const satisfies Record<keyof ServerKeys, string>
 
 function derive(secret: Buffer, info: string): Buffer {
@@ -42,5 +45,6 @@ export function deriveServerKeys(secret: Buffer): ServerKeys {
     keyEncryption: derive(secret, serverKeyLabels.keyEncryption),
     refreshTokenTag: derive(secret, serverKeyLabels.refreshTokenTag),
     refreshTokenRotation: derive(secret, serverKeyLabels.refreshTokenRotation),
+    oidcBinding: derive(secret, serverKeyLabels.oidcBinding),
   })
 }
