@@ -13,6 +13,7 @@ import type { Store } from '../ports.ts'
 import { SqlStore } from '../sql/sql-store.ts'
 import { StoreOpenError } from '../store-errors.ts'
 import { sqliteDialectTraits } from './sqlite-dialect-traits.ts'
+import { withStatementCache } from './statement-cache.ts'
 import { createWriteLockDialect } from './write-lock-dialect.ts'
 
 /** How long a writer waits for another connection's write lock before failing with `StoreBusyError`. */
@@ -66,7 +67,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   } catch (error) {
     throw new StoreOpenError(file, { cause: error })
   }
-  const db = new Kysely<Database>({ dialect: createWriteLockDialect(database, { busyTimeoutMs }) })
+  const db = new Kysely<Database>({
+    dialect: createWriteLockDialect(withStatementCache(database), { busyTimeoutMs }),
+  })
   try {
     await migrateToLatest(db)
   } catch (error) {
