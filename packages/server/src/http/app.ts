@@ -19,6 +19,7 @@ import { registerMetricsRoute } from './routes/metrics-route.ts'
 import { registerOAuthRoutes } from './routes/oauth-routes.ts'
 import { registerOidcRoutes } from './routes/oidc-routes.ts'
 import { collectOpenApi } from './routes/openapi-route.ts'
+import { registerPageRoutes } from './routes/page-routes.ts'
 import { registerPasswordLoginRoutes } from './routes/password-login-routes.ts'
 import { registerRefreshRoutes } from './routes/refresh-routes.ts'
 import { registerServiceRoutes } from './routes/service-routes.ts'
@@ -78,6 +79,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerRefreshRoutes(app, ctx)
   registerAccountRoutes(app, ctx)
   registerOidcRoutes(app, ctx)
+  registerPageRoutes(app, ctx)
   // Encapsulated plugins (own body parser, own error handler), awaited so OpenAPI sees their routes.
   await registerOAuthRoutes(app, ctx)
   await registerServiceRoutes(app, ctx)

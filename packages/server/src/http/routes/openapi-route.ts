@@ -62,6 +62,8 @@ function operationOf(schema: RouteSchema): Operation {
 export function collectOpenApi(app: FastifyInstance): (ctx: AppContext) => void {
   const paths: Record<string, Record<string, Operation>> = {}
   app.addHook('onRoute', (route: RouteOptions) => {
+    // Hosted pages and their assets are HTML for people, not API: `config: { openapi: false }` leaves them out.
+    if ((route.config as { openapi?: unknown } | undefined)?.openapi === false) return
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     const url = route.url.replace(/:(\w+)/g, '{$1}')
     for (const method of methods) {
