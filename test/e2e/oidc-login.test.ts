@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { deriveServerKeys } from '../../packages/server/src/secrets/derived-keys.ts'
+import { decryptPrivateKey } from '../../packages/server/src/secrets/key-encryption.ts'
+import { loadServerSecret } from '../../packages/server/src/secrets/server-secret.ts'
 import { type OidcProviderFixture, startOidcProvider } from '../support/oidc-provider-fixture.ts'
 import {
   bearer,
@@ -46,7 +49,11 @@ describe('sign-in with an OpenID Connect provider (oidc-provider on loopback)', 
     const port = await findFreePort()
     const base = `http://127.0.0.1:${port}`
     provider = await startOidcProvider({
-      redirectUris: [`${base}/v1/oidc/test/callback`, `${base}/v1/oidc/nolink/callback`],
+      redirectUris: [
+        `${base}/v1/oidc/test/callback`,
+        `${base}/v1/oidc/nolink/callback`,
+        `${base}/v1/oidc/keep/callback`,
+      ],
     })
     const entry = {
       issuer: provider.issuer,
@@ -60,6 +67,7 @@ describe('sign-in with an OpenID Connect provider (oidc-provider on loopback)', 
         TESSERA_OIDC_PROVIDERS: JSON.stringify([
           { id: 'test', name: 'Test Provider', linkByVerifiedEmail: true, ...entry },
           { id: 'nolink', name: 'Strict Provider', ...entry },
+          { id: 'keep', name: 'Keeping Provider', keepUpstreamTokens: true, ...entry },
         ]),
       },
     })
@@ -252,5 +260,27 @@ describe('sign-in with an OpenID Connect provider (oidc-provider on loopback)', 
     assert.equal(refused.status, 409, refused.text)
     const unknown = await call(t.url, '/v1/identities/idn_nope', { method: 'DELETE', headers: auth })
     assert.equal(unknown.status, 404)
+  })
+
+  test('upstream tokens are dropped unless the provider keeps them, and then they are encrypted', async () => {
+    const { store } = t.server.services
+    const dropped = provider.addAccount({ email: uniqueEmail('oidc-drop'), emailVerified: true })
+    await signIn('test', dropped)
+    const droppedRow = await store.identities.findBySubject(provider.issuer, dropped)
+    assert.equal(droppedRow?.upstreamTokensCiphertext, null)
+
+    const kept = provider.addAccount({ email: uniqueEmail('oidc-keep'), emailVerified: true })
+    await signIn('keep', kept)
+    const keptRow = await store.identities.findBySubject(provider.issuer, kept)
+    const ciphertext = keptRow?.upstreamTokensCiphertext ?? ''
+    assert.match(ciphertext, /^v1\./)
+    assert.doesNotMatch(ciphertext, /access_token/)
+    const secret = loadServerSecret({ configured: undefined, dataDir: t.dataDir, warn: () => undefined })
+    const plaintext = decryptPrivateKey(ciphertext, {
+      kid: keptRow?.id ?? '',
+      key: deriveServerKeys(secret).keyEncryption,
+    })
+    const tokens = JSON.parse(plaintext.toString('utf8')) as { accessToken: string }
+    assert.ok(tokens.accessToken.length > 10, 'the provider’s access token, recoverable with the secret only')
   })
 })
