@@ -22,6 +22,16 @@ export {
 export { decodeBase64urlCanonical, encodeBase64url } from './base64url.ts'
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.ts'
 export { createError } from './create-error.ts'
+export { computeDpopAth, normalizeDpopUrl } from './dpop-binding.ts'
+export { checkDpopKey, type DpopAlgorithm, type DpopKeyCheck, type DpopPublicJwk } from './dpop-key.ts'
+export {
+  DPOP_NONCE_STEP_SECONDS,
+  isDpopNonceFresh,
+  issueDpopNonce,
+  MIN_DPOP_NONCE_KEY_BYTES,
+} from './dpop-nonce.ts'
+export { type DpopCheck, type DpopProofOptions, type DpopProofResult, verifyDpopProof } from './dpop-proof.ts'
+export { type CreateDpopProofOptions, createDpopProof } from './dpop-proof-create.ts'
 export { TesseraError, type TesseraErrorOptions } from './errors.ts'
 export { computeJwkThumbprint, exportPublicJwk, type PublicJwk, type ThumbprintInput } from './jwk-export.ts'
 export { type ImportVerificationJwkOptions, importVerificationJwk } from './jwk-import.ts'
