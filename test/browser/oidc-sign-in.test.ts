@@ -81,4 +81,29 @@ describe('browser: sign in with an OpenID Connect provider', { skip }, () => {
     assert.ok(refresh?.httpOnly && refresh.secure && refresh.sameSite === 'Strict')
     await context.close()
   })
+
+  test('cancelling at the provider lands on a readable error page; pages fit a phone', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 } })
+    const page = await context.newPage()
+    await page.goto(`${t.url}/login`)
+    await screenshot(page, 'login-phone')
+    await page.getByRole('link', { name: 'Sign in with Test Provider' }).click()
+    await page.waitForURL((url) => url.href.startsWith(provider.issuer))
+    await page.click('button#cancel')
+    await page.waitForURL((url) => url.href.startsWith(`${t.url}/v1/oidc/test/callback`))
+    assert.equal(await page.textContent('h1'), 'Sign-in failed')
+    assert.match((await page.textContent('main')) ?? '', /cancelled at the provider/)
+    await screenshot(page, 'oidc-error')
+    assert.deepEqual(await runAxe(page), [], 'the error page passes axe')
+    const overflow = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number } }
+        }
+      ).document.documentElement
+      return root.scrollWidth - root.clientWidth
+    })
+    assert.equal(overflow, 0, 'no horizontal scrolling at phone width')
+    await context.close()
+  })
 })

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import { html } from './html.ts'
+import { sendPage } from './layout.ts'
 
 /** What the person reading the page is told for each refusal detail; the rest get the generic text. */
 const EXPLANATIONS: Readonly<Record<string, string>> = {
@@ -34,24 +35,13 @@ export function sendOidcErrorPage(
 ): FastifyReply {
   const explanation =
     EXPLANATIONS[failure.detail] ?? `Signing in with ${failure.providerName} failed. Please start again.`
-  const page = html`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in failed · Tessera</title></head>
-<body>
-<main>
-<h1>Sign-in failed</h1>
+  reply.header('tessera-reason', failure.reason).header('tessera-detail', failure.detail)
+  return sendPage(reply, {
+    title: 'Sign-in failed',
+    status: failure.status,
+    body: html`<h1>Sign-in failed</h1>
 <p>${explanation}</p>
 <p><a href="/login">Back to sign in</a></p>
-<p><small>Reason: <code>${failure.reason}</code> (${failure.detail})</small></p>
-</main>
-</body>
-</html>
-`
-  return reply
-    .code(failure.status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('tessera-reason', failure.reason)
-    .header('tessera-detail', failure.detail)
-    .send(page.toString())
+<p class="hint">Reason: <code>${failure.reason}</code> (${failure.detail})</p>`,
+  })
 }
