@@ -123,6 +123,26 @@ describe('browser: hosted pages', { skip }, () => {
     await account.click('button[type=submit]')
     await account.waitForURL(`${t.url}/account`)
     await account.waitForSelector('body[data-ready="true"]')
+
+    // Change the password on the page: the other sessions end, the new password signs in.
+    const elsewhere = await call(t.url, '/v1/login', { body: { email, password: PASSWORD } })
+    assert.equal(elsewhere.status, 200)
+    await account.fill('#current', PASSWORD)
+    await account.fill('#next', 'a brand new passphrase for this account')
+    await account.click('#password-form button[type=submit]')
+    await account.waitForFunction(() =>
+      /password was changed/.test(
+        (
+          globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }
+        ).document.getElementById('status').textContent,
+      ),
+    )
+    const stale = await call(t.url, '/v1/refresh', { body: { refresh_token: elsewhere.body.refresh_token } })
+    assert.equal(stale.status, 401, 'the other session ended')
+    const renewed = await call(t.url, '/v1/login', {
+      body: { email, password: 'a brand new passphrase for this account' },
+    })
+    assert.equal(renewed.status, 200)
     await context.close()
   })
 

@@ -283,4 +283,45 @@ describe('sign-in with an OpenID Connect provider (oidc-provider on loopback)', 
     const tokens = JSON.parse(plaintext.toString('utf8')) as { accessToken: string }
     assert.ok(tokens.accessToken.length > 10, 'the provider’s access token, recoverable with the secret only')
   })
+
+  test('a signed-in user links a provider; the same identity cannot then be linked to another account', async () => {
+    const owner = await signUp(t.url, uniqueEmail('oidc-linker'))
+    const sub = provider.addAccount({ email: uniqueEmail('oidc-linked-elsewhere'), emailVerified: true })
+    const linking = await fetch(`${t.url}/v1/oidc/test/link`, {
+      method: 'POST',
+      headers: { ...bearer(owner.accessToken), 'content-type': 'application/json' },
+      body: JSON.stringify({ return_to: '/account' }),
+    })
+    assert.equal(linking.status, 200, await linking.clone().text())
+    const { authorization_url: authorizationUrl } = (await linking.json()) as { authorization_url: string }
+    const browser: Browser = { cookies: new Map() }
+    keepCookies(browser, linking)
+    const callbackUrl = await provider.authorize(authorizationUrl, sub)
+    const callback = await fetch(callbackUrl, {
+      redirect: 'manual',
+      headers: { cookie: cookieHeader(browser) },
+    })
+    assert.equal(callback.status, 303, await callback.clone().text())
+    const listed = await call(t.url, '/v1/identities', { headers: bearer(owner.accessToken) })
+    assert.deepEqual(
+      (listed.body.identities as { subject: string }[]).map((identity) => identity.subject),
+      [sub],
+    )
+
+    const intruder = await signUp(t.url, uniqueEmail('oidc-intruder'))
+    const second = await fetch(`${t.url}/v1/oidc/test/link`, {
+      method: 'POST',
+      headers: { ...bearer(intruder.accessToken), 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const secondBrowser: Browser = { cookies: new Map() }
+    keepCookies(secondBrowser, second)
+    const url = ((await second.json()) as { authorization_url: string }).authorization_url
+    const refused = await fetch(await provider.authorize(url, sub), {
+      redirect: 'manual',
+      headers: { cookie: cookieHeader(secondBrowser) },
+    })
+    assert.equal(refused.status, 400)
+    assert.equal(refused.headers.get('tessera-detail'), 'identity_linked_to_another_account')
+  })
 })
