@@ -78,6 +78,19 @@ describe('refreshSession (domain)', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  test('a refresh hands back the user as stored, and a replay within the grace window too', async () => {
+    const issued = await startSession(deps, user, context)
+    await store.users.setPasswordHash(user.id, 'changed', clock.nowSeconds())
+    const stored = await store.users.findById(user.id)
+    const first = await refreshSession(deps, issued.refreshToken, context)
+    assert.ok(first.ok)
+    assert.deepEqual(first.user, stored)
+    const replay = await refreshSession(deps, issued.refreshToken, context)
+    assert.ok(replay.ok && replay.replayedWithinGrace)
+    assert.deepEqual(replay.user, stored)
+    assert.equal(replay.issued.refreshToken, first.issued.refreshToken)
+  })
+
   test('reuse after the grace window publishes the session revocation for the guards', async () => {
     const issued = await startSession(deps, user, context)
     assert.equal((await refreshSession(deps, issued.refreshToken, context)).ok, true)

@@ -139,6 +139,8 @@ export interface RotateInput {
  * - `rotated`: this call rotated the token; `successor` is the row it inserted.
  * - `grace`: the token was already rotated within the grace window by the same client; `successor` is
  *   the existing successor row (the caller re-derives its text; nothing is written but `last_used_at`).
+ * - In both, `user` is the session's user as read inside the same transaction (so the caller can refuse a
+ *   disabled or not-before-barred user without another read); undefined only if that row is missing.
  * - `reused`: the token was rotated before the grace window; this call revoked the whole session and
  *   every refresh token of it, in the same transaction (RFC 9700 §4.14.2).
  * - `session_revoked`: the token or its session was already revoked.
@@ -147,8 +149,18 @@ export interface RotateInput {
  * - `unknown`: no token has this hash.
  */
 export type RotateOutcome =
-  | { readonly kind: 'rotated'; readonly session: SessionRecord; readonly successor: RefreshTokenRecord }
-  | { readonly kind: 'grace'; readonly session: SessionRecord; readonly successor: RefreshTokenRecord }
+  | {
+      readonly kind: 'rotated'
+      readonly session: SessionRecord
+      readonly successor: RefreshTokenRecord
+      readonly user: UserRecord | undefined
+    }
+  | {
+      readonly kind: 'grace'
+      readonly session: SessionRecord
+      readonly successor: RefreshTokenRecord
+      readonly user: UserRecord | undefined
+    }
   | { readonly kind: 'reused'; readonly session: SessionRecord }
   | { readonly kind: 'session_revoked'; readonly session: SessionRecord }
   | { readonly kind: 'expired' }

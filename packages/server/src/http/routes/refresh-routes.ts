@@ -83,9 +83,8 @@ export function registerRefreshRoutes(app: FastifyInstance, ctx: AppContext): vo
       const outcome = await refreshSession(ctx.sessions, source.token, clientContextOf(request, ctx))
       ctx.metrics.recordRefresh(outcome)
       if (!outcome.ok) return sendRefreshFailure(reply, reject(outcome.reason), source)
-      const user = await ctx.store.users.findById(outcome.issued.session.userId)
-      if (!user) return sendRefreshFailure(reply, reject('session_revoked'), source)
-      return sendTokenResponse(request, reply, ctx, outcome.issued, user, 200)
+      // The user was read in the rotation's own transaction; reading it again would cost a query per refresh.
+      return sendTokenResponse(request, reply, ctx, outcome.issued, outcome.user, 200)
     },
   )
 

@@ -55,7 +55,30 @@ export function describeRefreshRotationConformance(open: OpenStore): void {
           [outcome.session.id, outcome.session.lastUsedAt, outcome.session.ip, outcome.session.userAgent],
           ['s1', T0 + 60, '198.51.100.7', 'conformance/2.0'],
         )
+        // The outcome describes the rows as stored, not merely what was asked for.
         assert.deepEqual(await store.sessions.findById('s1'), outcome.session)
+        assert.deepEqual(await store.sessions.findRefreshToken(tokenHash('s1-t1')), outcome.successor)
+        const parent = await store.sessions.findRefreshToken(tokenHash('s1-t0'))
+        assert.deepEqual(
+          [parent?.state, parent?.rotatedAt, parent?.successorId],
+          ['rotated', T0 + 60, 's1-t1'],
+        )
+      }))
+
+    test('rotated and grace: the user comes back as stored, read in the same transaction', () =>
+      withStore(open, async (store) => {
+        await startSession(store, 's1')
+        await store.users.setDisabled('user-owner', true, T0 + 30)
+        await store.users.raiseNotBefore('user-owner', T0 + 40)
+        const stored = await store.users.findById('user-owner')
+        assert.deepEqual([stored?.disabled, stored?.notBeforeAt], [true, T0 + 40])
+        // The store reports the user; refusing a disabled or barred user is the domain's decision.
+        const first = await store.sessions.rotateRefreshToken(rotation('s1-t0', 's1-t1', { now: T0 + 60 }))
+        assert.ok(first.kind === 'rotated')
+        assert.deepEqual(first.user, stored)
+        const again = await store.sessions.rotateRefreshToken(rotation('s1-t0', 's1-t1', { now: T0 + 61 }))
+        assert.ok(again.kind === 'grace')
+        assert.deepEqual(again.user, stored)
       }))
 
     test('rotated: the successor never outlives the session', () =>
@@ -64,6 +87,7 @@ export function describeRefreshRotationConformance(open: OpenStore): void {
         const outcome = await store.sessions.rotateRefreshToken(rotation('s1-t0', 's1-t1', { now: T0 + 60 }))
         assert.ok(outcome.kind === 'rotated')
         assert.equal(outcome.successor.expiresAt, T0 + 500)
+        assert.deepEqual(await store.sessions.findRefreshToken(tokenHash('s1-t1')), outcome.successor)
       }))
 
     test('unknown: no token has the hash', () =>
@@ -86,6 +110,7 @@ export function describeRefreshRotationConformance(open: OpenStore): void {
         assert.deepEqual(again.successor, first.successor)
         assert.equal(again.session.lastUsedAt, T0 + 60 + GRACE_SECONDS)
         assert.equal(again.session.ip, '198.51.100.7')
+        assert.deepEqual(await store.sessions.findById('s1'), again.session)
         assert.equal(await store.sessions.findByRefreshTokenHash(tokenHash('s1-t1-bis')), undefined)
         const next = await store.sessions.rotateRefreshToken(rotation('s1-t1', 's1-t2', { now: T0 + 120 }))
         assert.equal(next.kind, 'rotated')

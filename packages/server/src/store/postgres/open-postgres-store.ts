@@ -14,6 +14,11 @@ import { StoreOpenError } from '../store-errors.ts'
 import { createMigrationDialect } from './migration-dialect.ts'
 import { postgresDialectTraits } from './postgres-dialect-traits.ts'
 import { type PostgresPoolSettings, StorePool } from './postgres-pool.ts'
+import {
+  ROTATE_IN_ONE_STATEMENT_NAME,
+  ROTATE_IN_ONE_STATEMENT_SQL,
+  rotateInOneStatement,
+} from './rotate-in-one-statement.ts'
 
 /** Ten connections per instance: N instances × 10 stays under PostgreSQL's default 100 for small N. */
 const DEFAULT_POOL_SIZE = 10
@@ -129,6 +134,8 @@ async function migrate(settings: PostgresPoolSettings, target: string): Promise<
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const settings = resolveSettings(options)
   await migrate(settings, describeTarget(settings.url))
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new StorePool(settings) }) })
-  return new SqlStore({ kind: 'postgres', db, traits: postgresDialectTraits })
+  const preparedStatements = new Map([[ROTATE_IN_ONE_STATEMENT_SQL, ROTATE_IN_ONE_STATEMENT_NAME]])
+  const pool = new StorePool({ ...settings, preparedStatements })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return new SqlStore({ kind: 'postgres', db, traits: postgresDialectTraits, rotateInOneStatement })
 }

@@ -34,4 +34,8 @@ export const postgresDialectTraits: SqlDialectTraits = Object.freeze({
     return postgresSqlState(error) === UNIQUE_VIOLATION
   },
   supportsRowLocks: true,
+  toDialectSql(portableSql: string): string {
+    let position = 0
+    return portableSql.replaceAll('?', () => `$${++position}`)
+  },
 })

@@ -6,7 +6,7 @@
  */
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import { Pool, type PoolClient } from 'pg'
-import { toStoreFailure } from './postgres-errors.ts'
+import { PostgresUnavailableError, toStoreFailure } from './postgres-errors.ts'
 import { storeTypeParsers } from './postgres-type-parsers.ts'
 
 /** Shows up in `pg_stat_activity`, so an operator can tell Tessera's connections from the rest. */
@@ -31,6 +31,12 @@ export interface PostgresPoolSettings {
   readonly connectionTimeoutMs: number
   /** Server-side bound on one statement, lock waits included; 0 for none (migrations). */
   readonly statementTimeoutMs: number
+  /**
+   * Hot statements to run as named prepared statements, by exact text → name. PostgreSQL then parses and
+   * plans each once per connection instead of on every call (node-postgres prepares a name on first use
+   * and remembers it per connection). Only a fixed few texts, so the set a connection holds stays small.
+   */
+  readonly preparedStatements?: ReadonlyMap<string, string>
 }
 
 // While a client is checked out the pool listens for nothing on it, and node-postgres emits 'error' when
@@ -38,11 +44,17 @@ export interface PostgresPoolSettings {
 // next query on the client fails instead (and is mapped), and the pool discards the client on release.
 function ignoreConnectionLoss(): void {}
 
+const NO_PREPARED_STATEMENTS: ReadonlyMap<string, string> = new Map()
+
 class StorePoolClient implements PostgresPoolClient {
   readonly #client: PoolClient
+  readonly #preparedStatements: ReadonlyMap<string, string>
+  /** A statement on it failed as "unavailable": the connection may be dying and must not be reused. */
+  #isSuspect = false
 
-  constructor(client: PoolClient) {
+  constructor(client: PoolClient, preparedStatements: ReadonlyMap<string, string>) {
     this.#client = client
+    this.#preparedStatements = preparedStatements
     client.on('error', ignoreConnectionLoss)
   }
 
@@ -58,12 +70,19 @@ class StorePoolClient implements PostgresPoolClient {
 
   release(destroy?: boolean): void {
     this.#client.removeListener('error', ignoreConnectionLoss)
-    this.#client.release(destroy === true)
+    // The server reports 57P01 (admin_shutdown, a failover) before it closes the socket; released at once,
+    // the connection would still look usable and the next caller would get a dead one. A transaction's
+    // ROLLBACK round trip used to give the close time to arrive; a single statement has no such pause.
+    this.#client.release(destroy === true || this.#isSuspect)
   }
 
   async #run<R>(statement: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     try {
-      const result = await this.#client.query<Record<string, unknown>>(statement, [...parameters])
+      const name = this.#preparedStatements.get(statement)
+      const result = await this.#client.query<Record<string, unknown>>(
+        name === undefined ? statement : { name, text: statement },
+        [...parameters],
+      )
       return {
         // Kysely reads `command` only to recognise INSERT/UPDATE/DELETE/MERGE and COMMIT/ROLLBACK; other
         // tags (BEGIN, CREATE, …) pass through unread, as with Kysely's own node-postgres binding.
@@ -73,7 +92,9 @@ class StorePoolClient implements PostgresPoolClient {
         rows: result.rows as R[],
       }
     } catch (error) {
-      throw toStoreFailure(error, 'query')
+      const failure = toStoreFailure(error, 'query')
+      if (failure instanceof PostgresUnavailableError) this.#isSuspect = true
+      throw failure
     }
   }
 }
@@ -81,9 +102,11 @@ class StorePoolClient implements PostgresPoolClient {
 /** A node-postgres pool seen through Kysely's `PostgresPool`, with failures mapped for the HTTP layer. */
 export class StorePool implements PostgresPool {
   readonly #pool: Pool
+  readonly #preparedStatements: ReadonlyMap<string, string>
 
   constructor(settings: PostgresPoolSettings) {
     const { schema } = settings
+    this.#preparedStatements = settings.preparedStatements ?? NO_PREPARED_STATEMENTS
     this.#pool = new Pool({
       connectionString: settings.url,
       max: settings.maxConnections,
@@ -106,7 +129,7 @@ export class StorePool implements PostgresPool {
 
   async connect(): Promise<PostgresPoolClient> {
     try {
-      return new StorePoolClient(await this.#pool.connect())
+      return new StorePoolClient(await this.#pool.connect(), this.#preparedStatements)
     } catch (error) {
       throw toStoreFailure(error, 'connect')
     }

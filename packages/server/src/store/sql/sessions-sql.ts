@@ -1,7 +1,8 @@
 /**
  * `Sessions` over any Kysely dialect: one session per login per device, each with its refresh-token
  * family. Every write is one transaction (`run-write-transaction.ts`); the rotation lives in
- * `rotate-refresh-token.ts`, revocation in `session-revocation.ts`.
+ * `rotate-refresh-token.ts`, revocation in `session-revocation.ts`. A dialect may first try a rotation as
+ * one statement (PostgreSQL: one round trip, which autocommit makes its own transaction).
  */
 import type { Kysely } from 'kysely'
 import type { Database } from '../database-schema.ts'
@@ -18,18 +19,35 @@ import type {
 import { parseSessionRow } from './parse-records.ts'
 import { findRefreshTokenByHash, listRevokedSessionsSince } from './revocation-listing-sql.ts'
 import { rotateRefreshTokenIn } from './rotate-refresh-token.ts'
+import { RotationStatements } from './rotation-statements.ts'
 import { runWriteTransaction } from './run-write-transaction.ts'
 import { revokeSessionAndTokens, revokeSessionsOfUser } from './session-revocation.ts'
 import type { SqlDialectTraits } from './sql-dialect-traits.ts'
 
+/**
+ * A dialect's shortcut for the common case of a rotation: rotates a live token in one statement and
+ * resolves `rotated`, or changes nothing and resolves undefined, leaving the decision to the shared write
+ * transaction (`postgres/rotate-in-one-statement.ts`).
+ */
+export type RotateInOneStatement = (
+  db: Kysely<Database>,
+  input: RotateInput,
+) => Promise<RotateOutcome | undefined>
+
 /** The `Sessions` port on SQL. */
 export class SqlSessions implements Sessions {
   readonly #db: Kysely<Database>
-  readonly #traits: SqlDialectTraits
+  readonly #rotation: RotationStatements
+  readonly #rotateInOneStatement: RotateInOneStatement | undefined
 
-  constructor(db: Kysely<Database>, traits: SqlDialectTraits) {
+  constructor(
+    db: Kysely<Database>,
+    traits: SqlDialectTraits,
+    options: { readonly rotateInOneStatement?: RotateInOneStatement } = {},
+  ) {
     this.#db = db
-    this.#traits = traits
+    this.#rotation = new RotationStatements(traits)
+    this.#rotateInOneStatement = options.rotateInOneStatement
   }
 
   async start(session: NewSession, firstToken: NewRefreshToken): Promise<SessionRecord> {
@@ -116,7 +134,9 @@ export class SqlSessions implements Sessions {
   }
 
   async rotateRefreshToken(input: RotateInput): Promise<RotateOutcome> {
-    return await runWriteTransaction(this.#db, (trx) => rotateRefreshTokenIn(trx, this.#traits, input))
+    const rotated = await this.#rotateInOneStatement?.(this.#db, input)
+    if (rotated !== undefined) return rotated
+    return await runWriteTransaction(this.#db, (trx) => rotateRefreshTokenIn(trx, this.#rotation, input))
   }
 
   async revoke(id: string, change: { readonly at: number; readonly reason: string }): Promise<boolean> {

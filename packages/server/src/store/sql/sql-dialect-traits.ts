@@ -16,4 +16,10 @@ export interface SqlDialectTraits {
    * SQLite has no row locks and needs none: `BEGIN IMMEDIATE` already holds the database's one write lock.
    */
   readonly supportsRowLocks: boolean
+  /**
+   * The dialect's text for a hand-written statement whose parameters are written `?` (SQLite's own marker;
+   * PostgreSQL numbers them `$1`, `$2`, …). Only for the few precompiled hot statements
+   * (`rotation-statements.ts`), which hold no `?` anywhere but as parameters.
+   */
+  toDialectSql(portableSql: string): string
 }

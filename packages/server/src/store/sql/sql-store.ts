@@ -11,7 +11,7 @@ import type { ServiceTables } from '../service-database-schema.ts'
 import { SqlClients } from './clients-sql.ts'
 import { SqlIdentities } from './identities-sql.ts'
 import { SqlOidcLogins } from './oidc-logins-sql.ts'
-import { SqlSessions } from './sessions-sql.ts'
+import { type RotateInOneStatement, SqlSessions } from './sessions-sql.ts'
 import { SqlSigningKeys } from './signing-keys-sql.ts'
 import type { SqlDialectTraits } from './sql-dialect-traits.ts'
 import { SqlTokenUses } from './token-uses-sql.ts'
@@ -34,11 +34,18 @@ export class SqlStore implements Store {
     readonly kind: 'sqlite' | 'postgres'
     readonly db: Kysely<Database>
     readonly traits: SqlDialectTraits
+    /** The dialect's one-statement rotation for the common case, if it has one (PostgreSQL). */
+    readonly rotateInOneStatement?: RotateInOneStatement
   }) {
     this.kind = options.kind
     this.#db = options.db
     this.users = new SqlUsers(options.db)
-    this.sessions = new SqlSessions(options.db, options.traits)
+    const { rotateInOneStatement } = options
+    this.sessions = new SqlSessions(
+      options.db,
+      options.traits,
+      rotateInOneStatement === undefined ? {} : { rotateInOneStatement },
+    )
     this.signingKeys = new SqlSigningKeys(options.db, options.traits)
     const withServiceTables = options.db.withTables<ServiceTables>()
     this.clients = new SqlClients(withServiceTables)

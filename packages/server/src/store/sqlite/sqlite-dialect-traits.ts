@@ -33,4 +33,5 @@ export const sqliteDialectTraits: SqlDialectTraits = Object.freeze({
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   },
   supportsRowLocks: false,
+  toDialectSql: (portableSql: string): string => portableSql,
 })
