@@ -54,8 +54,19 @@ function openBrowser(options: { withLocks?: boolean } = {}): {
   return { browser, openTab }
 }
 
+/** The tab's next event of `type`; rejects after 10 s, so a lost event fails the test instead of hanging it. */
 function nextEvent(tab: Tab, type: ClientEventType): Promise<void> {
-  return new Promise((resolve) => tab.client.addEventListener(type, () => resolve(), { once: true }))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} event within 10 s`)), 10_000)
+    tab.client.addEventListener(
+      type,
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
+  })
 }
 
 describe('@tessera/client in cookie mode, tabs of one browser against a real server', () => {
