@@ -50,6 +50,9 @@ describe('OIDC providers at startup', () => {
       const start = await fetch(`${t.url}/v1/oidc/corp/start`, { redirect: 'manual' })
       assert.equal(start.status, 503)
       assert.ok(Number(start.headers.get('retry-after')) > 0)
+      assert.equal(start.headers.get('content-type'), 'text/html; charset=utf-8')
+      assert.equal(start.headers.get('tessera-detail'), 'provider_unreachable')
+      assert.match(await start.text(), /could not be reached/)
       const ready = await fetch(`${t.url}/readyz`)
       assert.equal(ready.status, 200, 'an identity provider is not a readiness dependency')
     } finally {

@@ -105,13 +105,22 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
     async (request, reply) => {
       const providerId = providerOf(request)
       const returnTo = returnToOf((request.query as { return_to?: string }).return_to)
-      const { authorizationUrl } = await redirectToProvider(reply, {
-        providerId,
-        returnTo,
-        intent: 'login',
-        userId: null,
-      })
-      return reply.redirect(authorizationUrl, 303)
+      let started: { authorizationUrl: string }
+      try {
+        started = await redirectToProvider(reply, { providerId, returnTo, intent: 'login', userId: null })
+      } catch (error) {
+        if (!(error instanceof OidcProviderUnavailableError)) throw error
+        // A person clicked a button: answer with a page, still 503 with Retry-After for anything automated.
+        reply.header('retry-after', String(error.retryAfterSeconds))
+        return sendOidcErrorPage(reply, {
+          status: 503,
+          reason: 'rate_limited',
+          detail: 'provider_unreachable',
+          providerName:
+            ctx.oidc.providers.list().find((entry) => entry.id === providerId)?.name ?? providerId,
+        })
+      }
+      return reply.redirect(started.authorizationUrl, 303)
     },
   )
 
