@@ -2,9 +2,10 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { readAuth } from '@tessera/guard'
 import express from 'express'
-import { describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { type AdapterUnderTest, describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { runDpopSuite } from './dpop-suite.ts'
 
-runAdapterSuite({
+const adapter: AdapterUnderTest = {
   name: 'Express',
   parsesJsonBody: true,
   async start(guard, routes) {
@@ -28,4 +29,7 @@ runAdapterSuite({
       },
     }
   },
-})
+}
+
+runAdapterSuite(adapter)
+runDpopSuite(adapter)

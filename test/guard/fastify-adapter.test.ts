@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
-import { describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { type AdapterUnderTest, describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { runDpopSuite } from './dpop-suite.ts'
 
-runAdapterSuite({
+const adapter: AdapterUnderTest = {
   name: 'Fastify',
   parsesJsonBody: true,
   async start(guard, routes) {
@@ -21,4 +22,7 @@ runAdapterSuite({
       close: () => app.close(),
     }
   },
-})
+}
+
+runAdapterSuite(adapter)
+runDpopSuite(adapter)

@@ -1,9 +1,10 @@
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { type AdapterUnderTest, describeAuth, runAdapterSuite } from './adapter-suite.ts'
+import { runDpopSuite } from './dpop-suite.ts'
 
-runAdapterSuite({
+const adapter: AdapterUnderTest = {
   name: 'node:http',
   parsesJsonBody: false,
   async start(guard, routes) {
@@ -32,4 +33,7 @@ runAdapterSuite({
       },
     }
   },
-})
+}
+
+runAdapterSuite(adapter)
+runDpopSuite(adapter)

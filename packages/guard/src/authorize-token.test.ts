@@ -10,6 +10,7 @@ import {
 } from '@tessera/core'
 import { type Authorize, createAuthorizer } from './authorize-token.ts'
 import { createBindingChecks } from './binding-checks.ts'
+import { createDpopCheck } from './dpop-check.ts'
 import { GuardError } from './guard-errors.ts'
 import { resolveGuardOptions } from './guard-options.ts'
 import type { KeySource } from './key-source.ts'
@@ -62,6 +63,7 @@ function createRig(maxEntries = 100): Rig {
       close: () => Promise.resolve(),
     },
     bindings: createBindingChecks(options),
+    checkDpop: createDpopCheck(options).check,
     consumeUse: async () => {
       uses++
     },

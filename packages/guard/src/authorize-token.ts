@@ -7,6 +7,7 @@ import {
 import { type AuthContext, createAuthContext } from './auth-context.ts'
 import type { BindingCheck, BindingRequest } from './binding-checks.ts'
 import { checkClaimFreshness } from './claim-freshness.ts'
+import type { DpopCheck } from './dpop-check.ts'
 import { GuardError, toGuardError } from './guard-errors.ts'
 import type { ResolvedGuardOptions } from './guard-options.ts'
 import type { KeySource } from './key-source.ts'
@@ -17,7 +18,7 @@ import type { TokenUseCounter } from './token-uses.ts'
 
 /**
  * Decides one request: the caller's context, or a thrown `GuardError`. Synchronous whenever nothing has to
- * wait (keys loaded, no first snapshot pending, no `max_uses`), which is nearly every request: a promise —
+ * wait (keys loaded, no first snapshot pending, no `max_uses`, no DPoP proof), which is nearly every request: a promise —
  * and its microtask hops — only when the decision really waits on the network.
  */
 export type Authorize = (
@@ -32,6 +33,8 @@ export interface AuthorizerParts {
   readonly cache: TokenCache
   readonly revocation: RevocationGate
   readonly bindings: readonly BindingCheck[]
+  /** RFC 9449 DPoP: runs after the synchronous bindings, first sight or cache hit alike. */
+  readonly checkDpop: DpopCheck
   readonly consumeUse: TokenUseCounter
 }
 
@@ -42,7 +45,8 @@ export interface AuthorizerParts {
  *    `maxAge` are applied again), else core's `checkAccessToken` — an unknown `kid` may trigger one JWKS
  *    refetch (at most one per cooldown) and one retry;
  * 3. revocation (in memory; 503 while a closed guard's feed is silent);
- * 4. binding checks (path, fingerprint cookie, DPoP) — authentication, so before authorisation;
+ * 4. binding checks (path, fingerprint cookie), then DPoP (the proof verified, its `jti` recorded — the
+ *    one step that may wait, on the replay register) — authentication, so before authorisation;
  * 5. scopes (403);
  * 6. last, `max_uses` consumption at the auth server, so that a request refused for any other reason never
  *    spends a use.
@@ -52,7 +56,7 @@ export interface AuthorizerParts {
  * const auth = await authorize(token, policy, { method: 'GET', path: '/orders', headers }) // value or promise
  */
 export function createAuthorizer(parts: AuthorizerParts): Authorize {
-  const { options, keys, cache, revocation, bindings, consumeUse } = parts
+  const { options, keys, cache, revocation, bindings, checkDpop, consumeUse } = parts
   const { clock } = options
   const verifyOptions = new WeakMap<RoutePolicy, AccessTokenVerifyOptions>()
 
@@ -100,26 +104,35 @@ export function createAuthorizer(parts: AuthorizerParts): Authorize {
     }
   }
 
+  const applyAuthorisation = (auth: AuthContext, policy: RoutePolicy): AuthContext | Promise<AuthContext> => {
+    checkScopes(auth.scopes, policy)
+    if (auth.claims.max_uses === undefined) return auth
+    return consumeUse(auth.claims).then(() => auth)
+  }
+
+  // The token text is needed here, not just its claims: a DPoP proof's `ath` is the hash of this token.
   const applyRequestRules = (
+    token: string,
     auth: AuthContext,
     policy: RoutePolicy,
     request: BindingRequest,
   ): AuthContext | Promise<AuthContext> => {
     const { claims } = auth
     for (const check of bindings) check(claims, request)
-    checkScopes(auth.scopes, policy)
-    if (claims.max_uses === undefined) return auth
-    return consumeUse(claims).then(() => auth)
+    const recording = checkDpop(claims, token, request.dpop)
+    if (recording === undefined) return applyAuthorisation(auth, policy)
+    return recording.then(() => applyAuthorisation(auth, policy))
   }
 
   const applyRevocation = (
+    token: string,
     auth: AuthContext,
     policy: RoutePolicy,
     request: BindingRequest,
   ): AuthContext | Promise<AuthContext> => {
     const waiting = revocation.check(auth.claims)
-    if (waiting === undefined) return applyRequestRules(auth, policy, request)
-    return waiting.then(() => applyRequestRules(auth, policy, request))
+    if (waiting === undefined) return applyRequestRules(token, auth, policy, request)
+    return waiting.then(() => applyRequestRules(token, auth, policy, request))
   }
 
   const authorizeWithKeys = (
@@ -131,13 +144,13 @@ export function createAuthorizer(parts: AuthorizerParts): Authorize {
     const cached = cache.get(token, nowSeconds)
     if (cached !== undefined) {
       applyFreshness(cached.claims, policy, nowSeconds)
-      return applyRevocation(cached, policy, request)
+      return applyRevocation(token, cached, policy, request)
     }
     const check = checkAccessToken(token, verifyOptionsFor(policy))
-    if (check.ok) return applyRevocation(remember(token, check.claims, nowSeconds), policy, request)
+    if (check.ok) return applyRevocation(token, remember(token, check.claims, nowSeconds), policy, request)
     if (check.error.code !== 'unknown_key') throw toRejection(check.error)
     return verifyAfterRefetch(token, policy, check.error).then((entry) =>
-      applyRevocation(entry, policy, request),
+      applyRevocation(token, entry, policy, request),
     )
   }
 

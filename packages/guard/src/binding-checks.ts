@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { AccessTokenClaims } from '@tessera/core'
+import type { DpopPresentation } from './dpop-check.ts'
 import { GuardError } from './guard-errors.ts'
 
 /** What a binding check may look at besides the token: the request it arrived on. */
@@ -9,17 +10,19 @@ export interface BindingRequest {
   /** The request path as sent, without query string: what a `path` claim is compared to. */
   readonly path: string | undefined
   readonly headers: IncomingHttpHeaders
+  /** How the token was presented, for the DPoP check; absent means `Bearer` with no proof. */
+  readonly dpop?: DpopPresentation
 }
 
 /**
  * A check that ties a token to the request presenting it; it throws a `GuardError` to refuse. The guard
- * runs every check of its list on every request, first sight or cache hit. DPoP (RFC 9449: `cnf.jkt`
- * against the `DPoP` proof's key) is one more entry in this list.
+ * runs every check of its list on every request, first sight or cache hit. DPoP (RFC 9449) is not in this
+ * list because its replay register is asynchronous: see `dpop-check.ts`, which runs right after these.
  */
 export type BindingCheck = (claims: AccessTokenClaims, request: BindingRequest) => void
 
 /**
- * The binding checks of a guard, in order: path, fingerprint cookie, DPoP.
+ * The synchronous binding checks of a guard, in order: path, fingerprint cookie.
  *
  * @example
  * const checks = createBindingChecks({ fingerprintCookie: '__Host-tessera-fgp' })
@@ -28,11 +31,7 @@ export type BindingCheck = (claims: AccessTokenClaims, request: BindingRequest) 
 export function createBindingChecks(options: {
   readonly fingerprintCookie: string
 }): readonly BindingCheck[] {
-  return Object.freeze([
-    checkPathBinding,
-    createFingerprintCheck(options.fingerprintCookie),
-    refuseDpopBoundToken,
-  ])
+  return Object.freeze([checkPathBinding, createFingerprintCheck(options.fingerprintCookie)])
 }
 
 /**
@@ -60,14 +59,6 @@ export function createFingerprintCheck(cookieName: string): BindingCheck {
     const value = readSingleCookie(request.headers.cookie, cookieName)
     if (value === undefined || !isFingerprintMatch(claims.fph, value))
       throw new GuardError('fingerprint_mismatch')
-  }
-}
-
-// RFC 9449 §7.1: a DPoP-bound token presented as a plain bearer token must be refused. Until the guard checks
-// DPoP proofs, every `cnf.jkt` token is refused here; the DPoP check will replace this entry.
-function refuseDpopBoundToken(claims: AccessTokenClaims): void {
-  if (claims.cnf?.jkt !== undefined) {
-    throw new GuardError('dpop_invalid', { message: 'This token is DPoP-bound and needs a DPoP proof' })
   }
 }
 

@@ -3,6 +3,7 @@ import type { AccessTokenClaims } from '@tessera/core'
 import type { AuthContext } from './auth-context.ts'
 import { createAuthorizer } from './authorize-token.ts'
 import { type BindingRequest, createBindingChecks } from './binding-checks.ts'
+import { createDpopCheck, type DpopPresentation } from './dpop-check.ts'
 import { createExpressMiddleware, type ExpressMiddleware } from './express-adapter.ts'
 import { createFastifyPreHandler, type FastifyPreHandler } from './fastify-adapter.ts'
 import { createGuardCore, pathOf } from './guard-core.ts'
@@ -22,6 +23,12 @@ export interface VerifyTokenOptions extends RouteOptions {
   readonly path?: string
   /** The fingerprint cookie's value, for a cookie-bound token (`fph`); without it, `fingerprint_mismatch`. */
   readonly fingerprint?: string
+  /**
+   * The token came as `Authorization: DPoP` with this proof (RFC 9449 §7): `method` and the absolute `url`
+   * of the request it arrived on. Without it the token counts as presented as `Bearer`, and a DPoP-bound
+   * token is `dpop_invalid`.
+   */
+  readonly dpop?: { readonly proof: string; readonly method: string; readonly url: string }
 }
 
 /** `guard.health()`: what the guard can verify with, and whether it hears revocations. */
@@ -83,15 +90,17 @@ export function createGuard(guardOptions: GuardOptions): Guard {
       ? {}
       : { redis: { ...options.redis, leewaySeconds: options.leewaySeconds } }),
   })
+  const dpop = createDpopCheck(options)
   const authorize = createAuthorizer({
     options,
     keys,
     cache: new TokenCache(options.cacheMaxEntries),
     revocation,
     bindings: createBindingChecks(options),
+    checkDpop: dpop.check,
     consumeUse: useCounter.consume,
   })
-  const core = createGuardCore(authorize, options)
+  const core = createGuardCore(authorize, { ...options, dpopAlgorithms: options.algorithms })
   return {
     express: (routeOptions) => createExpressMiddleware(core, routeOptions),
     fastify: (routeOptions) => createFastifyPreHandler(core, routeOptions),
@@ -104,12 +113,13 @@ export function createGuard(guardOptions: GuardOptions): Guard {
         claimsOf,
       )
     },
-    rejection: (error) => renderRejection(error, options.realm),
+    rejection: (error) => renderRejection(error, options.realm, options.algorithms),
     health: () => ({ keys: keys.health(), revocation: revocation.health() }),
     close: async () => {
       closing.abort()
       keys.close()
       useCounter.close()
+      dpop.close()
       await revocation.close()
     },
   }
@@ -126,7 +136,15 @@ function bindingRequestFor(
   if (options === undefined) return { method: undefined, path: undefined, headers: noHeaders }
   const headers =
     options.fingerprint === undefined ? noHeaders : { cookie: `${fingerprintCookie}=${options.fingerprint}` }
-  return { method: undefined, path: options.path, headers }
+  const { dpop } = options
+  if (dpop === undefined) return { method: undefined, path: options.path, headers }
+  const presentation: DpopPresentation = {
+    scheme: 'dpop',
+    proofs: [dpop.proof],
+    method: dpop.method,
+    url: dpop.url,
+  }
+  return { method: dpop.method, path: options.path, headers, dpop: presentation }
 }
 
 // The public API is promise-based whatever the decision took: a sync throw becomes a rejection.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { extractBearerToken, type TokenCarrier } from './extract-token.ts'
+import { extractBearerToken, extractCredential, readHeaderLines, type TokenCarrier } from './extract-token.ts'
 import { GuardError } from './guard-errors.ts'
 
 function reasonOf(carrier: TokenCarrier): string | undefined {
@@ -47,5 +47,37 @@ describe('extractBearerToken', () => {
     )
     assert.equal(reasonOf({ headers: { authorization: `Bearer ${'a'.repeat(8192)}` } }), 'token')
     assert.equal(reasonOf({ headers: { authorization: `Bearer ${'a'.repeat(8193)}` } }), 'token_too_large')
+  })
+
+  test('takes a DPoP-scheme token too (RFC 9449 §7.1), telling the scheme apart', () => {
+    assert.deepEqual(extractCredential({ headers: { authorization: 'DPoP abc' } }), {
+      token: 'abc',
+      scheme: 'dpop',
+    })
+    assert.deepEqual(extractCredential({ headers: { authorization: 'dPoP abc' } }), {
+      token: 'abc',
+      scheme: 'dpop',
+    })
+    assert.deepEqual(extractCredential({ headers: { authorization: 'bearer abc' } }), {
+      token: 'abc',
+      scheme: 'bearer',
+    })
+    assert.equal(reasonOf({ headers: { authorization: 'DPoP' } }), 'invalid_request')
+    assert.equal(reasonOf({ headers: { authorization: 'DPoPx abc' } }), 'invalid_request')
+    const twoSchemes = ['Authorization', 'DPoP abc', 'Authorization', 'Bearer abc']
+    assert.equal(
+      reasonOf({ headers: { authorization: 'DPoP abc' }, rawHeaders: twoSchemes }),
+      'invalid_request',
+    )
+  })
+
+  test('readHeaderLines sees every DPoP line, which node folds into one value in headers', () => {
+    const rawHeaders = ['DPoP', 'a.b.c', 'Host', 'x', 'dpop', 'd.e.f']
+    assert.deepEqual(readHeaderLines({ headers: { dpop: 'a.b.c, d.e.f' }, rawHeaders }, 'dpop'), [
+      'a.b.c',
+      'd.e.f',
+    ])
+    assert.deepEqual(readHeaderLines({ headers: { dpop: 'a.b.c' } }, 'dpop'), ['a.b.c'])
+    assert.deepEqual(readHeaderLines({ headers: {} }, 'dpop'), [])
   })
 })

@@ -38,6 +38,7 @@ export function createFastifyPreHandler(
       rawHeaders: request.raw.rawHeaders,
       url: request.url,
       body: request.body,
+      socket: request.raw.socket,
     }
     settle(
       () => core.authorizeRequest(carrier, pathOf(request.url), policy),

@@ -73,4 +73,31 @@ describe('guard options', () => {
       assert.throws(() => resolveGuardOptions({ ...base, redis }), /guard option redis\./)
     }
   })
+
+  test('publicOrigin: an http(s) origin without path, stored as its origin', () => {
+    const base = { issuer: 'http://localhost:8080', audience: 'orders-api' }
+    assert.equal(resolveGuardOptions(base).publicOrigin, undefined)
+    assert.equal(
+      resolveGuardOptions({ ...base, publicOrigin: 'https://API.example.com/' }).publicOrigin,
+      'https://api.example.com',
+    )
+    assert.equal(
+      resolveGuardOptions({ ...base, publicOrigin: 'http://localhost:3000' }).publicOrigin,
+      'http://localhost:3000',
+    )
+    for (const publicOrigin of [
+      'api.example.com',
+      'ftp://api.example.com',
+      'https://api.example.com/v1',
+      'https://api.example.com?x=1',
+      'https://api.example.com/#top',
+      'https://user:pw@api.example.com',
+    ]) {
+      assert.throws(
+        () => resolveGuardOptions({ ...base, publicOrigin }),
+        /guard option publicOrigin/,
+        publicOrigin,
+      )
+    }
+  })
 })

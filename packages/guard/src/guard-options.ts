@@ -74,6 +74,12 @@ export interface GuardOptions {
   readonly realm?: string
   /** Timeout of every call to the issuer, and the longest a request waits for the first keys. Default 5000. */
   readonly networkTimeoutMs?: number
+  /**
+   * The API's public origin (`https://api.example.com`, no path): a DPoP proof's `htu` is compared with this
+   * plus the request path (RFC 9449 §4.3). Unset, the origin is taken from the request (`https` when the
+   * socket is TLS, and the `Host` header) — which is wrong behind a TLS-terminating proxy: set it there.
+   */
+  readonly publicOrigin?: string
 }
 
 /** `GuardOptions` with every default filled in, validated and frozen. */
@@ -96,6 +102,7 @@ export interface ResolvedGuardOptions {
   readonly fingerprintCookie: string
   readonly realm: string
   readonly networkTimeoutMs: number
+  readonly publicOrigin: string | undefined
 }
 
 // RFC 6265 §4.1.1 cookie-name is an RFC 7230 token; RFC 7235 realm goes into a quoted-string.
@@ -162,6 +169,7 @@ export function resolveGuardOptions(options: GuardOptions): ResolvedGuardOptions
     fingerprintCookie,
     realm,
     networkTimeoutMs: requireInteger('networkTimeoutMs', options.networkTimeoutMs ?? 5000, 1, 120_000),
+    publicOrigin: options.publicOrigin === undefined ? undefined : requireOrigin(options.publicOrigin),
   })
 }
 
@@ -172,6 +180,26 @@ function requireHttpUrl(value: unknown): string {
   if (protocol !== 'https:' && protocol !== 'http:')
     throw new TypeError('guard option issuer must be http(s)')
   return value
+}
+
+// Only an origin: the request path is appended to it, so a path, query or credentials here would be a mistake.
+function requireOrigin(value: unknown): string {
+  const parsed = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined
+  if (
+    parsed === undefined ||
+    (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') ||
+    parsed.pathname !== '/' ||
+    parsed.search !== '' ||
+    parsed.hash !== '' ||
+    parsed.username !== '' ||
+    parsed.password !== '' ||
+    /[?#]$/.test(String(value))
+  ) {
+    throw new TypeError(
+      `guard option publicOrigin is ${JSON.stringify(String(value))}; allowed: an http(s) origin without path, e.g. https://api.example.com`,
+    )
+  }
+  return parsed.origin
 }
 
 function requireAudience(value: unknown): string | readonly string[] {

@@ -19,6 +19,6 @@ export type {
 } from './guard-options.ts'
 export type { KeySourceHealth } from './key-source.ts'
 export type { AuthenticatedIncomingMessage, NodeAuthHandler, NodeRequestListener } from './node-adapter.ts'
-export { bearerChallenge, type Rejection, renderRejection } from './rejection.ts'
+export { bearerChallenge, dpopChallenge, type Rejection, renderRejection } from './rejection.ts'
 export type { RevocationHealth } from './revocation-gate.ts'
 export type { Duration, RouteOptions } from './route-policy.ts'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { ExpiredTokenError } from '@tessera/core'
 import { GuardError, toGuardError } from './guard-errors.ts'
-import { bearerChallenge, renderRejection } from './rejection.ts'
+import { bearerChallenge, dpopChallenge, renderRejection } from './rejection.ts'
 
 describe('rejection mapping', () => {
   test('a token fault: 401 invalid_token with error_description = reason (RFC 6750 §3)', () => {
@@ -48,5 +48,28 @@ describe('rejection mapping', () => {
     assert.equal(converted.reason, 'expired')
     assert.equal(converted.code, 'expired')
     assert.equal(toGuardError(new TypeError('boom')), undefined)
+  })
+
+  test('DPoP (RFC 9449 §7.1): a proof fault is 401 invalid_dpop_proof, a token fault invalid_token, with algs', () => {
+    const proof = renderRejection(
+      new GuardError('dpop_invalid', { scheme: 'DPoP', isDpopProofFault: true }),
+      'tessera',
+      ['ES256'],
+    )
+    assert.equal(proof.status, 401)
+    assert.equal(proof.body.error, 'invalid_dpop_proof')
+    assert.equal(
+      proof.headers['www-authenticate'],
+      'DPoP realm="tessera", error="invalid_dpop_proof", error_description="dpop_invalid", algs="ES256"',
+    )
+    assert.equal(
+      dpopChallenge(new GuardError('expired', { scheme: 'DPoP' }), 'api', ['EdDSA', 'ES256']),
+      'DPoP realm="api", error="invalid_token", error_description="expired", algs="EdDSA ES256"',
+    )
+    // Without the DPoP scheme the same reason keeps the Bearer challenge.
+    assert.equal(
+      renderRejection(new GuardError('dpop_invalid'), 'tessera').headers['www-authenticate'],
+      'Bearer realm="tessera", error="invalid_token", error_description="dpop_invalid"',
+    )
   })
 })

@@ -22,6 +22,8 @@ export interface Rejection {
 const invalidToken: HttpMapping = { status: 401, error: 'invalid_token' }
 const invalidRequest: HttpMapping = { status: 400, error: 'invalid_request' }
 const unavailable: HttpMapping = { status: 503, error: 'temporarily_unavailable' }
+// RFC 9449 §7.1 / §12.2: a missing, broken or replayed proof is `invalid_dpop_proof`, still a 401.
+const invalidDpopProof: HttpMapping = { status: 401, error: 'invalid_dpop_proof' }
 
 // RFC 6750 §3.1: a token fault is 401 invalid_token, a missing privilege 403 insufficient_scope, a broken
 // request 400 invalid_request. The reasons a guard never produces map to invalid_token, the safe default.
@@ -33,15 +35,22 @@ const mappings: Readonly<Partial<Record<ReasonCode, HttpMapping>>> = {
 
 /**
  * The status and OAuth `error` of a reason; `isUnavailable` (the guard could not decide) makes it 503
- * `temporarily_unavailable` whatever the reason.
+ * `temporarily_unavailable` whatever the reason, and a DPoP proof fault is 401 `invalid_dpop_proof`.
  *
  * @example
  * httpMappingFor('insufficient_scope', false) // { status: 403, error: 'insufficient_scope' }
  */
-export function httpMappingFor(reason: ReasonCode, isUnavailable: boolean): HttpMapping {
+export function httpMappingFor(
+  reason: ReasonCode,
+  isUnavailable: boolean,
+  isDpopProofFault = false,
+): HttpMapping {
   if (isUnavailable) return unavailable
+  if (isDpopProofFault) return invalidDpopProof
   return mappings[reason] ?? invalidToken
 }
+
+const defaultDpopAlgorithms: readonly string[] = Object.freeze(['EdDSA', 'ES256'])
 
 // RFC 7235 §2.1 quoted-string. Our values are fixed codes and validated scopes; escaping keeps it so anyway.
 function quote(value: string): string {
@@ -71,14 +80,32 @@ export function bearerChallenge(error: GuardError, realm: string): string {
 }
 
 /**
+ * The `WWW-Authenticate` value for a refusal of a credential sent under the `DPoP` scheme (RFC 9449 §7.1):
+ * the Bearer challenge's attributes under `DPoP`, plus `algs`, the proof algorithms this guard accepts.
+ *
+ * @example
+ * dpopChallenge(error, 'tessera', ['EdDSA', 'ES256'])
+ * // 'DPoP realm="tessera", error="invalid_dpop_proof", error_description="dpop_invalid", algs="EdDSA ES256"'
+ */
+export function dpopChallenge(error: GuardError, realm: string, algorithms: readonly string[]): string {
+  const bearer = bearerChallenge(error, realm)
+  return `DPoP${bearer.slice('Bearer'.length)}, algs=${quote(algorithms.join(' '))}`
+}
+
+/**
  * Renders a refusal as status, headers and body `{error, reason, message}`. 4xx answers carry the Bearer
- * challenge; a 503 carries `Retry-After` instead, since no credential was judged. Every answer is `no-store`.
+ * challenge, or the DPoP one (with `algs` = `dpopAlgorithms`) when the credential came as `DPoP`; a 503
+ * carries `Retry-After` instead, since no credential was judged. Every answer is `no-store`.
  *
  * @example
  * const { status, headers, body } = renderRejection(error, 'tessera')
  * response.writeHead(status, headers).end(JSON.stringify(body))
  */
-export function renderRejection(error: GuardError, realm: string): Rejection {
+export function renderRejection(
+  error: GuardError,
+  realm: string,
+  dpopAlgorithms: readonly string[] = defaultDpopAlgorithms,
+): Rejection {
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
@@ -86,7 +113,8 @@ export function renderRejection(error: GuardError, realm: string): Rejection {
   if (error.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)))
   } else {
-    headers['www-authenticate'] = bearerChallenge(error, realm)
+    headers['www-authenticate'] =
+      error.scheme === 'DPoP' ? dpopChallenge(error, realm, dpopAlgorithms) : bearerChallenge(error, realm)
   }
   return {
     status: error.status,

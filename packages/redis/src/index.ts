@@ -33,3 +33,10 @@ export {
   type TokenUseDecision,
   type TokenUseInput,
 } from './redis-token-uses.ts'
+export {
+  createMemoryReplayCache,
+  createRedisReplayCache,
+  type RedisReplayCacheOptions,
+  type ReplayCache,
+  ReplayCacheFullError,
+} from './replay-cache.ts'
