@@ -10,6 +10,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createGuard, type Guard, type GuardOptions, readAuth } from '@tessera/guard'
 import express from 'express'
+import { exampleCorsHeaders, exampleOptionsFromEnv } from './example-options.ts'
 
 export interface ExampleApiOptions {
   readonly issuer: string
@@ -41,12 +42,10 @@ export async function startExpressExample(options: ExampleApiOptions): Promise<E
   app.disable('x-powered-by')
   app.use((request, response, next) => {
     // CORS for the example page only; credentials so the browser sends the fingerprint cookie with the token.
-    if (request.headers.origin === options.webOrigin) {
-      response.setHeader('access-control-allow-origin', options.webOrigin)
-      response.setHeader('access-control-allow-credentials', 'true')
-      response.setHeader('access-control-allow-headers', 'authorization')
-      response.setHeader('access-control-expose-headers', 'www-authenticate')
-      response.setHeader('vary', 'Origin')
+    for (const [name, value] of Object.entries(
+      exampleCorsHeaders(request.headers.origin, options.webOrigin),
+    )) {
+      response.setHeader(name, value)
     }
     if (request.method === 'OPTIONS') {
       response.status(204).end()
@@ -72,14 +71,6 @@ export async function startExpressExample(options: ExampleApiOptions): Promise<E
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { ISSUER, GUARD_CLIENT_ID, GUARD_CLIENT_SECRET, WEB_ORIGIN, PORT } = process.env
-  const api = await startExpressExample({
-    issuer: ISSUER ?? 'http://127.0.0.1:8080',
-    webOrigin: WEB_ORIGIN ?? 'http://127.0.0.1:8082',
-    port: Number(PORT ?? 8081),
-    ...(GUARD_CLIENT_ID === undefined
-      ? {}
-      : { client: { id: GUARD_CLIENT_ID, secret: GUARD_CLIENT_SECRET ?? '' } }),
-  })
+  const api = await startExpressExample(exampleOptionsFromEnv(process.env))
   console.log(`Express example API on ${api.url}/orders`)
 }

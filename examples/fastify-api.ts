@@ -5,6 +5,7 @@
  */
 import { createGuard, readAuth } from '@tessera/guard'
 import Fastify from 'fastify'
+import { exampleCorsHeaders, exampleOptionsFromEnv } from './example-options.ts'
 import type { ExampleApi, ExampleApiOptions } from './express-api.ts'
 
 /**
@@ -21,12 +22,9 @@ export async function startFastifyExample(options: ExampleApiOptions): Promise<E
   })
   const app = Fastify()
   app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.origin !== options.webOrigin) return
-    reply.header('access-control-allow-origin', options.webOrigin)
-    reply.header('access-control-allow-credentials', 'true')
-    reply.header('access-control-allow-headers', 'authorization')
-    reply.header('access-control-expose-headers', 'www-authenticate')
-    reply.header('vary', 'Origin')
+    const cors = exampleCorsHeaders(request.headers.origin, options.webOrigin)
+    if (Object.keys(cors).length === 0) return
+    reply.headers(cors)
     if (request.method === 'OPTIONS') await reply.code(204).send()
   })
   app.options('/orders', async (_request, reply) => reply.code(204).send())
@@ -47,14 +45,6 @@ export async function startFastifyExample(options: ExampleApiOptions): Promise<E
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { ISSUER, GUARD_CLIENT_ID, GUARD_CLIENT_SECRET, WEB_ORIGIN, PORT } = process.env
-  const api = await startFastifyExample({
-    issuer: ISSUER ?? 'http://127.0.0.1:8080',
-    webOrigin: WEB_ORIGIN ?? 'http://127.0.0.1:8082',
-    port: Number(PORT ?? 8081),
-    ...(GUARD_CLIENT_ID === undefined
-      ? {}
-      : { client: { id: GUARD_CLIENT_ID, secret: GUARD_CLIENT_SECRET ?? '' } }),
-  })
+  const api = await startFastifyExample(exampleOptionsFromEnv(process.env))
   console.log(`Fastify example API on ${api.url}/orders`)
 }

@@ -37,6 +37,23 @@ export function publicUser(user: UserRecord): { id: string; email: string; name:
 }
 
 /**
+ * The Set-Cookie values of a browser session: the refresh cookie (for the refresh and logout paths, living
+ * as long as the session may idle, never past its absolute end) and, when bound, the fingerprint cookie.
+ *
+ * @example
+ * reply.header('set-cookie', sessionCookies(ctx, issued))
+ */
+export function sessionCookies(ctx: AppContext, issued: IssuedSession): string[] {
+  const now = ctx.clock.nowSeconds()
+  const refreshMaxAge = Math.min(ctx.config.refreshToken.idleSeconds, issued.session.expiresAt - now)
+  const cookies = refreshCookies(issued.refreshToken, refreshMaxAge)
+  if (issued.fingerprint !== undefined) {
+    cookies.push(serializeCookie({ name: FINGERPRINT_COOKIE, value: issued.fingerprint, path: '/' }))
+  }
+  return cookies
+}
+
+/**
  * Sends the SPEC §3 token response. Browser mode: the refresh token goes only into the HttpOnly cookie,
  * never into the body (script can't read it, so XSS can't exfiltrate it). Native mode: it is in the body.
  *
@@ -52,15 +69,7 @@ export function sendTokenResponse(
   status: number,
 ): FastifyReply {
   const isBrowser = request.clientMode === 'browser'
-  if (isBrowser) {
-    const now = ctx.clock.nowSeconds()
-    const refreshMaxAge = Math.min(ctx.config.refreshToken.idleSeconds, issued.session.expiresAt - now)
-    const cookies = refreshCookies(issued.refreshToken, refreshMaxAge)
-    if (issued.fingerprint !== undefined) {
-      cookies.push(serializeCookie({ name: FINGERPRINT_COOKIE, value: issued.fingerprint, path: '/' }))
-    }
-    reply.header('set-cookie', cookies)
-  }
+  if (isBrowser) reply.header('set-cookie', sessionCookies(ctx, issued))
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
   return reply.code(status).send({
     access_token: issued.access.accessToken,

@@ -96,6 +96,11 @@ export class OidcProviders {
     }))
   }
 
+  /** The button label of provider `id` (its id when it has none). */
+  nameOf(id: string): string {
+    return this.#settings.get(id)?.name ?? id
+  }
+
   has(id: string): boolean {
     return this.#settings.has(id)
   }

@@ -8,16 +8,10 @@ import { resolveReturnTo } from '../../domain/oidc/return-to.ts'
 import { startSession } from '../../domain/sessions.ts'
 import type { AppContext } from '../app-context.ts'
 import { authenticate } from '../authenticate.ts'
-import {
-  FINGERPRINT_COOKIE,
-  OIDC_LOGIN_COOKIE,
-  parseCookieHeader,
-  refreshCookies,
-  serializeCookie,
-} from '../cookies.ts'
+import { OIDC_LOGIN_COOKIE, parseCookieHeader, serializeCookie } from '../cookies.ts'
 import { sendOidcErrorPage } from '../pages/oidc-error-page.ts'
 import { reject } from '../problem.ts'
-import { FIRST_PARTY_CLIENT_ID } from '../token-response.ts'
+import { clientContextOf, sessionCookies } from '../token-response.ts'
 
 const ProviderParams = Type.Object(
   { id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }) },
@@ -32,7 +26,6 @@ const StartQuery = Type.Object(
 const CallbackQuery = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
   maxProperties: 16,
 })
-const MAX_USER_AGENT_CHARS = 512
 const IdentityViewSchema = Type.Object({
   id: Type.String(),
   provider: Type.String(),
@@ -116,8 +109,7 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
           status: 503,
           reason: 'rate_limited',
           detail: 'provider_unreachable',
-          providerName:
-            ctx.oidc.providers.list().find((entry) => entry.id === providerId)?.name ?? providerId,
+          providerName: ctx.oidc.providers.nameOf(providerId),
         })
       }
       return reply.redirect(started.authorizationUrl, 303)
@@ -161,8 +153,7 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
     },
     async (request, reply) => {
       const providerId = providerOf(request)
-      const providerName =
-        ctx.oidc.providers.list().find((entry) => entry.id === providerId)?.name ?? providerId
+      const providerName = ctx.oidc.providers.nameOf(providerId)
       reply.header('set-cookie', [clearLoginCookie()])
       const fail = (failure: OidcFailure): FastifyReply => {
         ctx.metrics.recordLogin('failure')
@@ -198,27 +189,14 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
       })
       if (!account.ok) return fail(account)
       ctx.metrics.recordLogin('success')
-      const userAgent = request.headers['user-agent']
+      // The provider's redirect carries no Origin, but the session is a browser's: cookie mode, bound.
       const issued = await startSession(ctx.sessions, account.user, {
-        clientId: FIRST_PARTY_CLIENT_ID,
-        ip: request.ip || null,
-        userAgent:
-          typeof userAgent === 'string' && userAgent !== '' ? userAgent.slice(0, MAX_USER_AGENT_CHARS) : null,
+        ...clientContextOf(request, ctx),
         bindFingerprint: config.cookies.fingerprintBinding,
       })
       // Cookie mode (SPEC §3): the page at return_to gets its access token from POST /v1/refresh; no token
       // ever travels in a URL, where history, logs and Referer would keep it.
-      const now = ctx.clock.nowSeconds()
-      const cookies = [
-        clearLoginCookie(),
-        ...refreshCookies(
-          issued.refreshToken,
-          Math.min(config.refreshToken.idleSeconds, issued.session.expiresAt - now),
-        ),
-      ]
-      if (issued.fingerprint !== undefined) {
-        cookies.push(serializeCookie({ name: FINGERPRINT_COOKIE, value: issued.fingerprint, path: '/' }))
-      }
+      const cookies = [clearLoginCookie(), ...sessionCookies(ctx, issued)]
       return reply.header('set-cookie', cookies).redirect(completed.login.returnTo, 303)
     },
   )
