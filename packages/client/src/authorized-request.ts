@@ -1,4 +1,6 @@
 import { isReasonCode, type ReasonCode } from './client-error.ts'
+import { isResourceNonceChallenge } from './dpop-nonces.ts'
+import type { DpopProver } from './dpop-prover.ts'
 
 /**
  * 401 reasons worth one refresh and one retry:
@@ -23,6 +25,8 @@ export interface AttemptOptions {
   readonly isCookieMode: boolean
   /** `https://auth.example.com` (origin only). */
   readonly issuerOrigin: string
+  /** A DPoP proof for this attempt and token: the token then goes as `DPoP`, not `Bearer` (RFC 9449 §7.1). */
+  readonly dpopProof?: string | undefined
 }
 
 /**
@@ -36,9 +40,10 @@ export function hasOwnAuthorization(request: Request): boolean {
 }
 
 /**
- * Builds one attempt from a template request (cloned, so its body can be sent twice): the bearer token,
- * and for the issuer in cookie mode the cookies (`credentials: 'include'`, for the fingerprint cookie of
- * SPEC §3) plus `X-Tessera-CSRF: 1` on writes. Other origins keep the caller's `credentials`: the client
+ * Builds one attempt from a template request (cloned, so its body can be sent twice): the access token
+ * (as `Bearer`, or as `DPoP` beside its `DPoP` proof header), and for the issuer in cookie mode the
+ * cookies (`credentials: 'include'`, for the fingerprint cookie of SPEC §3) plus `X-Tessera-CSRF: 1` on
+ * writes. Other origins keep the caller's `credentials`: the client
  * never sends cookies where the caller did not ask for them.
  *
  * @example
@@ -47,11 +52,45 @@ export function hasOwnAuthorization(request: Request): boolean {
  */
 export function buildAttempt(template: Request, options: AttemptOptions): Request {
   const headers = new Headers(template.headers)
-  if (options.accessToken !== undefined) headers.set('authorization', `Bearer ${options.accessToken}`)
+  if (options.accessToken !== undefined && options.dpopProof !== undefined) {
+    headers.set('authorization', `DPoP ${options.accessToken}`)
+    headers.set('dpop', options.dpopProof)
+  } else if (options.accessToken !== undefined) headers.set('authorization', `Bearer ${options.accessToken}`)
   const isIssuer = new URL(template.url).origin === options.issuerOrigin
   if (!(options.isCookieMode && isIssuer)) return new Request(template.clone(), { headers })
   if (!SAFE_METHODS.has(template.method)) headers.set('x-tessera-csrf', '1')
   return new Request(template.clone(), { headers, credentials: 'include' })
+}
+
+/** What {@link sendAttempt} needs beside how to decorate the attempt. */
+export interface SendOptions extends Omit<AttemptOptions, 'dpopProof'> {
+  readonly fetch: typeof fetch
+  /** In DPoP mode: proves every attempt that carries the token. */
+  readonly dpop: DpopProver | undefined
+}
+
+/**
+ * Sends one attempt (see {@link buildAttempt}). In DPoP mode each attempt that carries the token gets its
+ * own fresh proof, and a resource server's `use_dpop_nonce` challenge (RFC 9449 §9) is answered by exactly
+ * one more attempt with the nonce it offered; a second challenge is the answer. Without a token no proof
+ * is sent: a proof only means something beside the token it is bound to (§7).
+ *
+ * @example
+ * const response = await sendAttempt(template, { accessToken, isCookieMode: false, issuerOrigin, fetch, dpop })
+ */
+export async function sendAttempt(template: Request, options: SendOptions): Promise<Response> {
+  const { dpop, accessToken } = options
+  if (dpop === undefined || accessToken === undefined) return options.fetch(buildAttempt(template, options))
+  const sendProved = async (): Promise<{ response: Response; isNonceOffered: boolean }> => {
+    const dpopProof = await dpop.prove({ method: template.method, url: template.url, accessToken })
+    const response = await options.fetch(buildAttempt(template, { ...options, dpopProof }))
+    return { response, isNonceOffered: dpop.hear(template.url, response.headers) }
+  }
+  const first = await sendProved()
+  if (!(first.isNonceOffered && isResourceNonceChallenge(first.response))) return first.response
+  // The first answer is dropped: release its body so the connection is not held until garbage collection.
+  await first.response.body?.cancel().catch(() => {})
+  return (await sendProved()).response
 }
 
 /**

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { PASSWORD, startTestServer, type TestServer, uniqueEmail } from '../../../test/support/test-server.ts'
 import { buildClientBundle } from '../build.mjs'
+import { createFakeDpopServers, FAKE_API, FAKE_ISSUER } from './testing/fake-dpop-servers.ts'
 
 let server: TestServer
 let outDir: string
@@ -35,5 +36,23 @@ test('the browser bundle is one self-contained ES module that works end to end',
   assert.equal(((await me.json()) as { user: { email: string } }).user.email, email)
   await client.signOut()
   assert.equal(client.accessToken, undefined)
+  client.close()
+})
+
+test('the bundle proves possession in DPoP mode with WebCrypto alone (no Buffer, no node:crypto)', async () => {
+  const outfile = await buildClientBundle({ outfile: join(outDir, 'tessera-client-dpop.js') })
+  assert.doesNotMatch(readFileSync(outfile, 'utf8'), /\bBuffer\b/, 'browsers have no Buffer')
+  const bundle = (await import(pathToFileURL(outfile).href)) as typeof import('./index.ts')
+  const servers = createFakeDpopServers()
+  const client = bundle.createClient({ issuer: FAKE_ISSUER, mode: 'token', dpop: true, fetch: servers.fetch })
+  await client.signIn({ email: uniqueEmail('bundle-dpop'), password: PASSWORD })
+  assert.equal((await client.fetch(`${FAKE_API}/orders`)).status, 200)
+  assert.deepEqual(
+    servers.seen.map((seen) => [seen.path, seen.verdict?.ok]),
+    [
+      ['/v1/login', true],
+      ['/orders', true],
+    ],
+  )
   client.close()
 })

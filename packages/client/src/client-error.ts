@@ -37,14 +37,24 @@ export type ReasonCode = (typeof REASON_CODES)[number]
 
 /**
  * Why a client call failed: a SPEC §4 code from the server, `network` when no usable answer came back
- * (connection refused, timeout, a 5xx without a reason), or `closed` after `client.close()`.
+ * (connection refused, timeout, a 5xx without a reason), `closed` after `client.close()`, or
+ * `dpop_downgraded` when a client in DPoP mode sent a proof and the issuer answered with a `Bearer` token
+ * anyway (a server without DPoP support, or one that dropped the binding): the client refuses to hold an
+ * unbound token it was configured not to have (RFC 9449 §5).
  */
-export type ClientFailureReason = ReasonCode | 'network' | 'closed'
+export type ClientFailureReason = ReasonCode | 'network' | 'closed' | 'dpop_downgraded'
 
 /**
  * Refusals after which the session cannot be refreshed any more: the user must sign in again. The client
  * reports them with the `session-ended` event. `missing_token` is the cookie-mode case of a refresh cookie
  * that is gone (the browser dropped it at its Max-Age, or the user cleared cookies).
+ *
+ * The client decides on the `reason`, never on the OAuth `error` (`invalid_grant` comes with several
+ * reasons). `dpop_invalid` is deliberately not here: the server gives it both to a proof it cannot accept
+ * (`invalid_dpop_proof`, e.g. an `iat` outside its window because this machine's clock is off) and to a
+ * refresh with the wrong key (`invalid_grant`). The first says nothing about the session, whose refresh
+ * token stays good; the second cannot happen to a client that keeps one key for its lifetime. So a refresh
+ * refused with `dpop_invalid` rejects (not retryable) and ends nothing.
  */
 export const SESSION_ENDING_REASONS = [
   'session_revoked',

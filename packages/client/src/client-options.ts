@@ -1,3 +1,5 @@
+import { checkDpopKeyPair, type DpopAlgorithm, type DpopKeyPair } from './dpop-key.ts'
+import type { ResolvedDpopOptions } from './dpop-prover.ts'
 import type { ChannelLike, LockManagerLike } from './tab-coordinator.ts'
 import { platformTimers, type Timers } from './timers.ts'
 
@@ -5,6 +7,18 @@ import { platformTimers, type Timers } from './timers.ts'
 export interface CrossTabOptions {
   readonly locks?: LockManagerLike
   readonly openChannel?: (name: string) => ChannelLike
+}
+
+/** The `dpop` option of {@link createClient} (RFC 9449). */
+export interface DpopOptions {
+  /** `ES256` (P-256, default: every WebCrypto has it) or `EdDSA` (Ed25519, where the runtime has it). */
+  readonly alg?: DpopAlgorithm
+  /**
+   * Your own key pair instead of a generated one, e.g. to keep one key across client instances. Its
+   * private key must be non-extractable (`crypto.subtle.generateKey(…, false, ['sign', 'verify'])`).
+   * Without `alg`, the algorithm is the pair's.
+   */
+  readonly keyPair?: DpopKeyPair
 }
 
 /** Options of {@link createClient}. */
@@ -31,6 +45,13 @@ export interface ClientOptions {
   readonly crossTab?: CrossTabOptions | false
   /** Timer seam of the proactive refresh, for tests (default: the platform's, `unref`ed in Node). */
   readonly timers?: Timers
+  /**
+   * Token mode only: bind the session to a key pair held by this client (DPoP, RFC 9449), so stolen tokens
+   * are useless without the key, which cannot be exported. Every request to the issuer and through
+   * `client.fetch` then carries a proof. `true` is `{ alg: 'ES256' }`. Cookie mode is already bound by
+   * the fingerprint cookie; combining the two throws.
+   */
+  readonly dpop?: boolean | DpopOptions
 }
 
 /** The options after defaults and checks. */
@@ -44,6 +65,7 @@ export interface ResolvedClientOptions {
   readonly timers: Timers
   readonly locks: LockManagerLike | undefined
   readonly openChannel: ((name: string) => ChannelLike) | undefined
+  readonly dpop: ResolvedDpopOptions | undefined
 }
 
 function detectLocks(): LockManagerLike | undefined {
@@ -79,6 +101,21 @@ function parseIssuer(issuer: unknown): URL {
   return url
 }
 
+function resolveDpop(dpop: unknown, mode: 'cookie' | 'token'): ResolvedDpopOptions | undefined {
+  if (dpop === undefined || dpop === false) return undefined
+  if (dpop !== true && (typeof dpop !== 'object' || dpop === null))
+    throw new TypeError('tessera: dpop must be true, false or { alg?, keyPair? }')
+  // Cookie mode is already bound, by the HttpOnly fingerprint cookie (SPEC §3); DPoP is the binding for
+  // clients that hold their refresh token themselves.
+  if (mode === 'cookie')
+    throw new TypeError("tessera: dpop needs mode: 'token'; cookie mode is bound by its cookie")
+  const { alg, keyPair } = (dpop === true ? {} : dpop) as { alg?: unknown; keyPair?: unknown }
+  if (alg !== undefined && alg !== 'ES256' && alg !== 'EdDSA')
+    throw new TypeError("tessera: dpop.alg must be 'ES256' or 'EdDSA'")
+  if (keyPair === undefined) return { alg: alg ?? 'ES256', keyPair: undefined }
+  return { alg: checkDpopKeyPair(keyPair, alg), keyPair: keyPair as DpopKeyPair }
+}
+
 /**
  * Applies the defaults and rejects what cannot work, before any request is made.
  *
@@ -111,5 +148,6 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     timers: options.timers ?? platformTimers,
     locks: crossTab ? (crossTab.locks ?? detectLocks()) : undefined,
     openChannel: crossTab ? (crossTab.openChannel ?? detectChannel()) : undefined,
+    dpop: resolveDpop(options.dpop, mode),
   }
 }

@@ -1,8 +1,9 @@
 import { readAccessTokenTimes } from './access-token-timing.ts'
-import { buildAttempt, fetchWithOneRetry, hasOwnAuthorization } from './authorized-request.ts'
+import { fetchWithOneRetry, hasOwnAuthorization, sendAttempt } from './authorized-request.ts'
 import { isSessionEndReason, TesseraClientError } from './client-error.ts'
 import { ClientEvents } from './client-events.ts'
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './client-options.ts'
+import { DpopProver } from './dpop-prover.ts'
 import { createIssuerApi, type IssuerApi, requestLogout, requestTokens } from './issuer-api.ts'
 import { SessionMemory } from './session-memory.ts'
 import { TabCoordinator } from './tab-coordinator.ts'
@@ -30,6 +31,8 @@ export class TesseraClient extends ClientEvents {
   readonly #closing = new AbortController()
   readonly #memory: SessionMemory
   readonly #coordinator: TabCoordinator | undefined
+  /** DPoP mode only: the client's one key pair, for its whole lifetime (tokens are bound to its thumbprint). */
+  readonly #dpop: DpopProver | undefined
   #inFlight: Promise<void> | undefined
 
   constructor(options: ClientOptions) {
@@ -38,7 +41,16 @@ export class TesseraClient extends ClientEvents {
     const { issuer, mode, locks, openChannel, timers, leewaySeconds } = this.#options
     const signal = this.#closing.signal
     const timeoutMs = this.#options.requestTimeoutMs
-    this.#api = createIssuerApi({ issuer, mode, fetch: this.#options.fetch, signal, timeoutMs })
+    const dpop = this.#options.dpop
+    this.#dpop = dpop === undefined ? undefined : new DpopProver(dpop)
+    this.#api = createIssuerApi({
+      issuer,
+      mode,
+      fetch: this.#options.fetch,
+      signal,
+      timeoutMs,
+      dpop: this.#dpop,
+    })
     this.#memory = new SessionMemory({ mode, timers, leewaySeconds, refresh: () => this.refresh() })
     const lockName = `tessera-refresh-${issuer}`
     const channel = openChannel?.(lockName)
@@ -95,11 +107,14 @@ export class TesseraClient extends ClientEvents {
     const memory = this.#memory
     const canRefresh = memory.state !== 'ended' && (mode === 'cookie' || memory.refreshToken !== undefined)
     if (memory.accessToken === undefined && canRefresh) await this.#refreshQuietly()
+    const decoration = {
+      isCookieMode: mode === 'cookie',
+      issuerOrigin,
+      fetch: this.#options.fetch,
+      dpop: this.#dpop,
+    }
     return fetchWithOneRetry({
-      send: (accessToken) =>
-        this.#options.fetch(
-          buildAttempt(template, { accessToken, isCookieMode: mode === 'cookie', issuerOrigin }),
-        ),
+      send: (accessToken) => sendAttempt(template, { ...decoration, accessToken }),
       currentToken: () => memory.accessToken,
       refresh: () => this.#refreshQuietly(),
     })
@@ -123,9 +138,13 @@ export class TesseraClient extends ClientEvents {
     }
   }
 
-  /** Stops the timer, aborts requests in flight, closes the cross-tab channel and forgets the tokens. */
+  /**
+   * Stops the timer, aborts requests in flight, closes the cross-tab channel and forgets the tokens and,
+   * in DPoP mode, the key pair.
+   */
   close(): void {
     this.#closing.abort()
+    this.#dpop?.close()
     this.#coordinator?.close()
     this.#memory.close()
   }

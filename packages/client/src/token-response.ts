@@ -8,6 +8,8 @@ export interface PublicUser {
 /** A SPEC §3 token response, parsed. */
 export interface TokenResponse {
   readonly accessToken: string
+  /** `DPoP` when the server bound the tokens to the proof's key (RFC 9449 §5), else `Bearer`. */
+  readonly tokenType: 'Bearer' | 'DPoP'
   /** Present in token (native) mode only; in cookie mode it lives in the HttpOnly cookie. */
   readonly refreshToken: string | undefined
   readonly sessionId: string | undefined
@@ -45,9 +47,12 @@ export function parseTokenResponse(body: unknown): TokenResponse | undefined {
   const fields = body as Record<string, unknown>
   const tokenType = fields.token_type
   if (!isShortString(fields.access_token)) return undefined
-  if (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') return undefined
+  // RFC 6749 §7.1: the token type is case-insensitive.
+  const type = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined
+  if (type !== 'bearer' && type !== 'dpop') return undefined
   return {
     accessToken: fields.access_token,
+    tokenType: type === 'dpop' ? 'DPoP' : 'Bearer',
     refreshToken: isShortString(fields.refresh_token) ? fields.refresh_token : undefined,
     sessionId: isShortString(fields.session_id) ? fields.session_id : undefined,
     user: isPublicUser(fields.user) ? fields.user : undefined,

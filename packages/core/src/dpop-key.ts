@@ -25,6 +25,26 @@ export type DpopKeyCheck =
 // RFC 9449 §4.2: the jwk "MUST NOT contain a private key". `k` is the secret of an oct key (RFC 7518 §6.4).
 const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 
+// Imported keys by their public members. A client signs every proof with the same key, and importing a P-256
+// point (decompression, on-curve check) costs about as much as verifying a signature; thumbprinting costs a
+// hash. Only minimal JWKs (exactly the RFC 7638 members) are cached, so a cache hit skips no check that
+// could apply to another member. Bounded; the oldest entry goes first.
+const importedKeys = new Map<
+  string,
+  { readonly key: ImportedKey; readonly jkt: string; readonly jwk: DpopPublicJwk }
+>()
+const maxImportedKeys = 1024
+type ImportedKey = ReturnType<typeof importVerificationJwk>['key']
+
+function cacheKeyOf(members: Readonly<Record<string, unknown>>): string | undefined {
+  const names = Object.keys(members)
+  const { x, y } = members
+  if (typeof x !== 'string') return undefined
+  if (members.kty === 'OKP' && names.length === 3) return `OKP.${x}`
+  if (members.kty === 'EC' && names.length === 4 && typeof y === 'string') return `EC.${x}.${y}`
+  return undefined
+}
+
 const keyTypeFor = {
   EdDSA: { kty: 'OKP', crv: 'Ed25519' },
   ES256: { kty: 'EC', crv: 'P-256' },
@@ -51,6 +71,9 @@ export function checkDpopKey(jwk: unknown, alg: DpopAlgorithm): DpopKeyCheck {
   const expected = keyTypeFor[alg]
   if (members.kty !== expected.kty || members.crv !== expected.crv)
     return { ok: false, detail: `the jwk header is not an ${expected.kty} ${expected.crv} key for ${alg}` }
+  const cacheKey = cacheKeyOf(members)
+  const cached = cacheKey === undefined ? undefined : importedKeys.get(cacheKey)
+  if (cached !== undefined) return acceptedKey(alg, cached.key, cached.jwk, cached.jkt)
   let imported: ReturnType<typeof importVerificationJwk>
   try {
     imported = importVerificationJwk(members)
@@ -64,11 +87,20 @@ export function checkDpopKey(jwk: unknown, alg: DpopAlgorithm): DpopKeyCheck {
     expected.kty === 'OKP'
       ? { kty: 'OKP', crv: 'Ed25519', x }
       : { kty: 'EC', crv: 'P-256', x, y: members.y as string }
-  const { key } = imported
+  const jwkFrozen = Object.freeze(publicJwk)
+  const jkt = computeJwkThumbprint(publicJwk)
+  if (cacheKey !== undefined) {
+    if (importedKeys.size >= maxImportedKeys) importedKeys.delete(importedKeys.keys().next().value as string)
+    importedKeys.set(cacheKey, { key: imported.key, jkt, jwk: jwkFrozen })
+  }
+  return acceptedKey(alg, imported.key, jwkFrozen, jkt)
+}
+
+function acceptedKey(alg: DpopAlgorithm, key: ImportedKey, jwk: DpopPublicJwk, jkt: string): DpopKeyCheck {
   return {
     ok: true,
-    jwk: Object.freeze(publicJwk),
-    jkt: computeJwkThumbprint(publicJwk),
+    jwk,
+    jkt,
     verify: (signingInput, signature) => isSignatureValid(alg, key, signingInput, signature),
   }
 }
