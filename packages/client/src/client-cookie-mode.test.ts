@@ -77,6 +77,8 @@ describe('@tessera/client in cookie mode, tabs of one browser against a real ser
     const signup = browser.requests.find((r) => r.path === '/v1/signup')
     assert.equal(signup?.headers.get('x-tessera-csrf'), '1')
     assert.deepEqual(browser.cookieNames(), [
+      // The device cookie gives this browser its own login throttle bucket (docs/security.md).
+      '__Host-tessera-device /',
       '__Host-tessera-fgp /',
       '__Secure-tessera-rt /v1/logout',
       '__Secure-tessera-rt /v1/refresh',
@@ -136,7 +138,9 @@ describe('@tessera/client in cookie mode, tabs of one browser against a real ser
     await signedOut
     assert.equal(b.client.accessToken, undefined)
     assert.deepEqual(b.events.at(-1), { type: 'signed-out', detail: { isFromOtherTab: true } })
-    assert.deepEqual(browser.cookieNames(), [])
+    // Sign-out clears the session's cookies; the device cookie stays, so this browser keeps its own
+    // login throttle bucket (it is no credential: it only says "this browser signed in here before").
+    assert.deepEqual(browser.cookieNames(), ['__Host-tessera-device /'])
     const logout = browser.requests.find((r) => r.path === '/v1/logout')
     assert.equal(logout?.headers.get('authorization'), null, 'the cookie is the one credential')
     assert.equal(logout?.headers.get('x-tessera-csrf'), '1')
