@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config/schema.ts'
+import { recordKeyRotation } from './domain/key-rotation-events.ts'
 import { buildApp } from './http/app.ts'
 import { createServices, type Services, type ServicesOptions } from './services.ts'
 
@@ -84,10 +85,17 @@ export async function startServer(config: Config, options: ServicesOptions): Pro
 }
 
 async function runMaintenance(services: Services): Promise<void> {
-  await services.ring.rotateIfDue()
+  const previousKid = services.ring.signingKey.kid
+  if (await services.ring.rotateIfDue()) {
+    const rotated = { current: services.ring.signingKey.kid, next: undefined }
+    const rotation = { previousKid, rotated, trigger: 'schedule', forced: false } as const
+    await recordKeyRotation(services.securityRecord, rotation)
+  }
   await services.store.sessions.purgeEnded(services.clock.nowSeconds() - ENDED_SESSION_RETENTION_SECONDS)
   // max_uses counters of expired tokens can never be asked about again.
   await services.tokenUses.purgeExpired(services.clock.nowSeconds())
   // Upstream login transactions live ten minutes; what is left of them after that is garbage.
   await services.store.oidcLogins.purgeExpired(services.clock.nowSeconds())
+  // securityEvents.retentionDays: the record is kept for investigations, not for ever.
+  await services.securityRecord.pruneExpired()
 }

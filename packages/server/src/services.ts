@@ -1,14 +1,19 @@
 import { join, resolve } from 'node:path'
 import { type Clock, cryptoRandom, type RandomSource, systemClock } from '@tessera/core'
+import { createMemoryReplayCache } from '@tessera/redis'
 import type { Logger } from 'pino'
 import type { Config } from './config/schema.ts'
 import { createAccounts } from './domain/accounts.ts'
+import { loadCommonPasswords } from './domain/common-passwords.ts'
+import { createDeviceCookies } from './domain/device-cookie.ts'
 import { KeyRing } from './domain/key-ring.ts'
+import { createLoginThrottle } from './domain/login-throttle.ts'
 import { OidcProviders } from './domain/oidc/oidc-providers.ts'
 import { PasswordHasher } from './domain/password-hasher.ts'
 import { RevocationBus } from './domain/revocation-bus.ts'
 import { RevocationFeed } from './domain/revocation-feed.ts'
 import { RevocationPoller } from './domain/revocation-poller.ts'
+import { createSecurityRecord } from './domain/security-record-setup.ts'
 import { createServiceTokenIssuer } from './domain/service-token-issuer.ts'
 import type { SessionDeps } from './domain/sessions.ts'
 import { createMemoryThrottle } from './domain/throttle-memory.ts'
@@ -37,6 +42,8 @@ export interface ServicesOptions {
   readonly logger: Logger
   readonly clock?: Clock
   readonly random?: RandomSource
+  /** Stamped as `actor` on the security events this process records (`cli` for `tessera` commands). */
+  readonly actor?: 'cli'
 }
 
 /** Extra time a retired key stays in the JWKS beyond the longest token lifetime it could have signed. */
@@ -145,6 +152,20 @@ export async function createServices(config: Config, options: ServicesOptions): 
       clock,
       random,
       passwordBounds: { minLength: config.passwords.minLength, maxLength: config.passwords.maxLength },
+      // Read here, not at the first sign-up, so a missing list stops startup instead of a request.
+      ...(config.passwords.rejectCommon ? { commonPasswords: loadCommonPasswords() } : {}),
+    })
+    const throttle = hotState?.throttle ?? memoryThrottle
+    const devices = createDeviceCookies({ key: derived.deviceCookie, clock, random })
+    const loginThrottle = createLoginThrottle({
+      throttle,
+      rules: {
+        perIp: config.throttle.loginPerIp,
+        perAccount: config.throttle.loginPerAccount,
+        globalFailures: config.throttle.loginFailuresGlobal,
+      },
+      devices,
+      findUserIdByEmail: async (email) => (await store.users.findByEmail(email))?.id,
     })
     const revocationPoller = new RevocationPoller({ bus: revocations, store, clock })
     const revocationFeed = new RevocationFeed({
@@ -159,6 +180,18 @@ export async function createServices(config: Config, options: ServicesOptions): 
       hasher,
       revocationFeed,
       ...(relay === undefined ? {} : { pendingStreamEvents: () => relay.pendingCount }),
+      ...(config.securityEvents.webhook.url === undefined
+        ? {}
+        : { webhookQueueLength: () => securityRecord.webhookQueueLength }),
+    })
+    const securityRecord = createSecurityRecord(config, {
+      events: store.securityEvents,
+      clock,
+      random,
+      logger: options.logger,
+      accountKey: derived.securityRecordAccount,
+      ...(options.actor === undefined ? {} : { actor: options.actor }),
+      metrics,
     })
     return {
       config,
@@ -168,8 +201,11 @@ export async function createServices(config: Config, options: ServicesOptions): 
       ring,
       accounts,
       hasher,
-      sessions,
-      throttle: hotState?.throttle ?? memoryThrottle,
+      sessions: { ...sessions, securityRecord, suspiciousRefresh: config.suspiciousRefresh },
+      securityRecord,
+      throttle,
+      loginThrottle,
+      devices,
       tokenUses: hotState?.tokenUses ?? store.tokenUses,
       hotState,
       serviceTokens: createServiceTokenIssuer({
@@ -192,6 +228,10 @@ export async function createServices(config: Config, options: ServicesOptions): 
       }),
       revocationFeed,
       metrics,
+      dpop: {
+        replays: hotState?.dpopReplays ?? createMemoryReplayCache({ nowSeconds: () => clock.nowSeconds() }),
+        nonceKey: derived.dpopNonce,
+      },
       oidc: {
         providers: oidcProviders,
         login: {
@@ -211,6 +251,8 @@ export async function createServices(config: Config, options: ServicesOptions): 
         metrics.close()
         revocationFeed.close()
         revocationPoller.close()
+        // Drains the webhook queue (bounded) while the store is still open.
+        await securityRecord.close()
         await hotState?.close()
         await store.close()
       },

@@ -39,7 +39,8 @@ export async function withServices(
 ): Promise<number> {
   const config = loadCliConfig(globals, io)
   const logger = createLogger({ level: 'warn', destination: process.stderr })
-  const services = await createServices(config, { logger })
+  // Security events recorded by a command say so: `actor: cli` (an operator at the shell, not a request).
+  const services = await createServices(config, { logger, actor: 'cli' })
   try {
     return await work(services, logger)
   } finally {

@@ -3,9 +3,11 @@ import { ConfigError } from '../config/config-error.ts'
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, UsageError } from './cli-io.ts'
 import { runClients } from './commands/clients.ts'
 import { runConfigCheck } from './commands/config-check.ts'
+import { runEvents } from './commands/events.ts'
 import { runKeys } from './commands/keys.ts'
 import { runMigrate } from './commands/migrate.ts'
 import { runServe } from './commands/serve.ts'
+import { runSessions } from './commands/sessions.ts'
 import { runToken } from './commands/token-inspect.ts'
 import { runUsers } from './commands/users.ts'
 
@@ -20,11 +22,13 @@ export type Command = (args: readonly string[], globals: GlobalOptions, io: CliI
 const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summary: string }>> = {
   serve: { run: runServe, summary: 'start the auth server' },
   migrate: { run: runMigrate, summary: 'bring the database schema up to date' },
-  keys: { run: runKeys, summary: 'keys list | keys rotate: the signing key ring' },
+  keys: { run: runKeys, summary: 'keys list | keys rotate | keys retire: the signing key ring' },
   users: { run: runUsers, summary: 'users create | users list | users disable: password accounts' },
+  sessions: { run: runSessions, summary: "sessions list | sessions revoke: a user's sign-ins" },
   config: { run: runConfigCheck, summary: 'config check: validate the configuration and print it' },
   clients: { run: runClients, summary: 'clients create | clients list: service clients' },
   token: { run: runToken, summary: 'token inspect: decode and verify an access token' },
+  events: { run: runEvents, summary: 'events [--user] [--type] [--since]: the security record' },
 }
 
 const HELP = `Usage: tessera <command> [options]

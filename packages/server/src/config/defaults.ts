@@ -52,6 +52,13 @@ export const configDefaults: ConfigDefaults = {
     // Covers ordinary NTP drift between instances without stretching a token's life noticeably.
     leewaySeconds: 5,
   },
+  dpop: {
+    // Off: the iat window and the jti replay register already bound a proof's use; nonces add a round trip
+    // per client per minute and are for deployments that fear pre-made proofs from a stolen key (§11.2).
+    requireNonce: false,
+    // A proof is made right before its request; one minute covers slow networks and clock drift.
+    proofMaxAgeSeconds: 60,
+  },
   refreshToken: {
     // 14 days: a device unused for two weeks signs in again (SPEC §2).
     idleSeconds: 14 * 86_400,
@@ -77,6 +84,8 @@ export const configDefaults: ConfigDefaults = {
     hashConcurrency: defaultHashConcurrency(),
     // A short queue turns a login flood into quick 429s instead of unbounded latency.
     hashQueueLimit: 64,
+    // NIST SP 800-63B §5.1.1.2: refuse passwords from breach corpuses; they fall to the first guesses.
+    rejectCommon: true,
   },
   throttle: {
     // Ten wrong passwords per 15 minutes stops online guessing yet forgives typos.
@@ -85,6 +94,8 @@ export const configDefaults: ConfigDefaults = {
     loginPerIp: { limit: 100, windowSeconds: 900 },
     // Sign-ups are rare per address; 20 an hour slows account farming.
     signupPerIp: { limit: 20, windowSeconds: 3_600 },
+    // Ten failures a second sustained (burst 3000) is far above honest typos; a stuffing run trips it.
+    loginFailuresGlobal: { limit: 3_000, windowSeconds: 300 },
   },
   cookies: {
     // On by default: a token stolen by script is useless without the HttpOnly cookie (SPEC §3).
@@ -105,6 +116,23 @@ export const configDefaults: ConfigDefaults = {
     // No external identity provider until one is configured.
     providers: [],
   },
+  securityEvents: {
+    // A quarter: long enough to investigate an incident found weeks later, short enough to bound the table.
+    retentionDays: 90,
+    webhook: {
+      // Every type: a receiver that wants fewer says so; a silent filter would hide new kinds of events.
+      types: [],
+      // A receiver that has not answered in 5 s is down or overloaded; waiting longer only fills the queue.
+      timeoutSeconds: 5,
+      // Five attempts with doubling delays from 0.5 s cover about 8 s of a receiver's restart or a blip.
+      maxAttempts: 5,
+      // A few minutes of a login storm's events; beyond that the database copy is the one to read.
+      queueLimit: 1000,
+    },
+  },
+  // Report: a change of network or browser is also a phone leaving Wi-Fi or a browser update, too common
+  // to log people out for by default, yet worth an entry when investigating a stolen token.
+  suspiciousRefresh: 'report',
 }
 
 // The scopes an OIDC provider needs for a login that yields a verified email address (OIDC Core §5.4).
@@ -138,4 +166,6 @@ export const derivedDefaults: Readonly<Record<string, string>> = {
   'oidc.providers[].name': 'from the preset',
   'oidc.providers[].linkByVerifiedEmail': 'false',
   'oidc.providers[].keepUpstreamTokens': 'false',
+  'securityEvents.webhook.url': 'unset: no webhook (events are only stored)',
+  'securityEvents.webhook.secret': 'unset (required when the url is set)',
 }

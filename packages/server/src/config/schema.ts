@@ -8,6 +8,7 @@
  * Defaults live in defaults.ts; the env name of every setting is derived from its path (setting-catalog.ts).
  */
 import { type Static, Type } from '@sinclair/typebox'
+import { SECURITY_EVENT_TYPES } from '../domain/security-event-types.ts'
 import type { SettingFormatName } from './setting-formats.ts'
 import './setting-formats.ts'
 
@@ -200,6 +201,16 @@ export const configSchema = Type.Object(
       },
       { ...strict, description: 'Access tokens.' },
     ),
+    dpop: Type.Object(
+      {
+        requireNonce: Type.Boolean({
+          description:
+            'Require a server nonce (`DPoP-Nonce`) in DPoP proofs at the token endpoints (RFC 9449 §8).',
+        }),
+        proofMaxAgeSeconds: integer(10, 300, 'How old the `iat` of a DPoP proof may be.'),
+      },
+      { ...strict, description: 'DPoP sender-constrained tokens (RFC 9449).' },
+    ),
     refreshToken: Type.Object(
       {
         idleSeconds: integer(300, yearInSeconds, 'A session unused for this long ends.'),
@@ -233,14 +244,23 @@ export const configSchema = Type.Object(
         maxLength: integer(8, 1024, 'Longest password accepted; at least passwords.minLength.'),
         hashConcurrency: integer(1, 64, 'argon2id hashes computed at the same time.'),
         hashQueueLimit: integer(0, 10_000, 'Hash requests that may wait; more are refused with 429.'),
+        rejectCommon: Type.Boolean({
+          description:
+            'Refuse new passwords (signup, change) that are on the bundled list of common passwords, in any case.',
+        }),
       },
       { ...strict, description: 'Passwords.' },
     ),
     throttle: Type.Object(
       {
-        loginPerAccount: throttleRule('Failed logins per account.'),
+        loginPerAccount: throttleRule(
+          'Failed logins per account; each device holding a valid device cookie for it has its own bucket this size.',
+        ),
         loginPerIp: throttleRule('Login attempts per client IP.'),
         signupPerIp: throttleRule('Signups per client IP.'),
+        loginFailuresGlobal: throttleRule(
+          'Failed logins on the whole server, all accounts and IPs: a circuit breaker against credential stuffing.',
+        ),
       },
       { ...strict, description: 'Throttling.' },
     ),
@@ -279,6 +299,53 @@ export const configSchema = Type.Object(
       },
       { ...strict, description: 'Sign-in through OpenID Connect providers.' },
     ),
+    securityEvents: Type.Object(
+      {
+        retentionDays: integer(1, 3650, 'Security events older than this many days are deleted.'),
+        webhook: Type.Object(
+          {
+            url: Type.Optional(
+              formatted('tessera-webhook-url', 'Where every security event is POSTed, signed.', {
+                mask: 'all',
+              }),
+            ),
+            secret: Type.Optional(
+              formatted(
+                'tessera-secret',
+                'HMAC-SHA256 key of the Tessera-Signature header; needed with url.',
+                {
+                  maxLength: 4096,
+                  mask: 'all',
+                },
+              ),
+            ),
+            types: Type.Array(Type.Union(SECURITY_EVENT_TYPES.map((type) => Type.Literal(type))), {
+              maxItems: SECURITY_EVENT_TYPES.length,
+              uniqueItems: true,
+              description:
+                'Send only these event types (comma-separated in the environment); all when empty.',
+            }),
+            timeoutSeconds: integer(
+              1,
+              60,
+              'A delivery attempt that takes longer is abandoned (and retried).',
+            ),
+            maxAttempts: integer(1, 10, 'Delivery attempts per event, the first included.'),
+            queueLimit: integer(
+              1,
+              100_000,
+              'Events waiting for delivery; beyond this the oldest is dropped.',
+            ),
+          },
+          { ...strict, description: 'The security-event webhook.' },
+        ),
+      },
+      { ...strict, description: 'The security record (docs/security.md).' },
+    ),
+    suspiciousRefresh: Type.Union([Type.Literal('allow'), Type.Literal('report'), Type.Literal('revoke')], {
+      description:
+        'A refresh from another network (/24, /48) or client than the last use: allow, report (record it) or revoke the session.',
+    }),
   },
   { ...strict, description: 'Tessera configuration.' },
 )

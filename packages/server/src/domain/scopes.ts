@@ -24,6 +24,8 @@ export const META_SCOPES = Object.freeze({
   readRevocations: 'revocations:read',
   /** POST /v1/token-uses: `max_uses` counters. */
   consumeTokens: 'tokens:consume',
+  /** GET /v1/admin/events: the security record. */
+  readEvents: 'events:read',
 } as const)
 
 export type MetaScope = (typeof META_SCOPES)[keyof typeof META_SCOPES]

@@ -33,7 +33,15 @@ export interface MintedTokenRequest {
 
 export interface ServiceTokenIssuer {
   /** A client-credentials token: `sub` = `client_id` = the client, no `sid`, no refresh token. */
-  issueClientToken(client: ClientRecord, scopes: readonly string[]): IssuedAccessToken
+  /**
+   * A client-credentials token; with `dpopJkt` (the client proved a DPoP key) it carries `cnf.jkt`
+   * (RFC 9449 §5).
+   */
+  issueClientToken(
+    client: ClientRecord,
+    scopes: readonly string[],
+    options?: { readonly dpopJkt?: string },
+  ): IssuedAccessToken
   /** A minted token for a subject the minting client names; `client_id` is the minting client. */
   issueMintedToken(request: MintedTokenRequest): IssuedAccessToken
 }
@@ -68,7 +76,7 @@ export function createServiceTokenIssuer(options: ServiceTokenIssuerOptions): Se
   }
 
   return {
-    issueClientToken(client, scopes) {
+    issueClientToken(client, scopes, tokenOptions = {}) {
       const iat = options.clock.nowSeconds()
       const jitter =
         maxJitterSeconds === 0 ? 0 : options.random.bytes(4).readUInt32BE(0) % (maxJitterSeconds + 1)
@@ -82,6 +90,7 @@ export function createServiceTokenIssuer(options: ServiceTokenIssuerOptions): Se
         jti: newJti(),
         client_id: client.id,
         ...(scopes.length === 0 ? {} : { scope: scopes.join(' ') }),
+        ...(tokenOptions.dpopJkt === undefined ? {} : { cnf: { jkt: tokenOptions.dpopJkt } }),
       })
     },
     issueMintedToken(request) {

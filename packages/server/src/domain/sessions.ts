@@ -3,6 +3,9 @@ import type { SessionRecord, Store, UserRecord } from '../store/ports.ts'
 import { newId } from './ids.ts'
 import { hashRefreshToken, mintRefreshToken, type RefreshTokenKeys } from './refresh-token-format.ts'
 import type { RevocationBus } from './revocation-bus.ts'
+import type { SecurityRecorder } from './security-record.ts'
+import { recordSessionsRevoked } from './session-revocation-events.ts'
+import type { SuspiciousRefreshMode } from './suspicious-refresh.ts'
 import { type createTokenIssuer, hashFingerprint, type IssuedAccessToken } from './token-issuer.ts'
 
 export interface SessionPolicy {
@@ -19,6 +22,10 @@ export interface SessionDeps {
   readonly refreshKeys: RefreshTokenKeys
   readonly policy: SessionPolicy
   readonly revocations: RevocationBus
+  /** Where revocations, reuse and suspicious refreshes are recorded; nothing is recorded without it. */
+  readonly securityRecord?: SecurityRecorder
+  /** The suspicious-refresh control (suspicious-refresh.ts); `allow` when absent. */
+  readonly suspiciousRefresh?: SuspiciousRefreshMode
 }
 
 /** Who is asking: recorded on the session, and the client a refresh must come from. */
@@ -28,6 +35,11 @@ export interface ClientContext {
   readonly userAgent: string | null
   /** Browser mode: bind the access token to a fresh fingerprint cookie. */
   readonly bindFingerprint: boolean
+  /**
+   * RFC 7638 thumbprint of the key whose valid DPoP proof came with the request (RFC 9449): a new session
+   * is bound to it, and a refresh must carry it. Absent without a proof.
+   */
+  readonly dpopJkt?: string
 }
 
 /** A token response before it is put on the wire. */
@@ -40,7 +52,9 @@ export interface IssuedSession {
 }
 
 /**
- * Issues an access token for a session, with a new fingerprint value when the context asks for binding.
+ * Issues an access token for a session, with a new fingerprint value when the context asks for binding. A
+ * DPoP-bound session's tokens carry its key's thumbprint as `cnf.jkt` (RFC 9449 §6.1): the binding follows
+ * the session, whose key every refresh has already proven.
  *
  * @example
  * const { access, fingerprint } = issueAccess(deps, user.id, session, context)
@@ -57,6 +71,7 @@ export function issueAccess(
     sessionId: session.id,
     clientId: session.clientId,
     ...(fingerprint === undefined ? {} : { fingerprintHash: hashFingerprint(fingerprint) }),
+    ...(session.dpopJkt === null ? {} : { dpopJkt: session.dpopJkt }),
   })
   return { access, fingerprint }
 }
@@ -84,6 +99,7 @@ export async function startSession(
       expiresAt,
       ip: context.ip,
       userAgent: context.userAgent,
+      dpopJkt: context.dpopJkt ?? null,
     },
     {
       id: newId('rt'),
@@ -127,6 +143,8 @@ export async function revokeSession(
   const at = deps.clock.nowSeconds()
   const changed = await deps.store.sessions.revoke(sessionId, { at, reason })
   if (changed) announceSessionRevoked(deps, session, at)
+  const revoked = { userId, sessionIds: [sessionId], reason, clientId: session.clientId }
+  if (changed) await recordSessionsRevoked(deps.securityRecord, revoked)
   return changed
 }
 
@@ -146,6 +164,7 @@ export async function revokeAllSessions(
   const at = deps.clock.nowSeconds()
   const sessionIds = await deps.store.sessions.revokeAllForUser(userId, { at, ...options })
   deps.revocations.publish({ type: 'session_revoked', sessionIds, userId, at })
+  await recordSessionsRevoked(deps.securityRecord, { userId, sessionIds, reason: options.reason })
   if (options.exceptSessionId === undefined) {
     await deps.store.users.raiseNotBefore(userId, at)
     deps.revocations.publish({ type: 'user_not_before', userId, at })

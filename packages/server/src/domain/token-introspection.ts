@@ -7,8 +7,8 @@ export interface InactiveIntrospection {
 
 export interface ActiveIntrospection {
   readonly active: true
-  /** `Bearer` for access tokens, `refresh_token` for refresh tokens. */
-  readonly token_type: 'Bearer' | 'refresh_token'
+  /** `Bearer` or `DPoP` (bound, RFC 9449 §6.2) for access tokens, `refresh_token` for refresh tokens. */
+  readonly token_type: 'Bearer' | 'DPoP' | 'refresh_token'
   readonly iss: string
   readonly sub: string
   readonly client_id: string
@@ -20,6 +20,8 @@ export interface ActiveIntrospection {
   readonly sid?: string
   readonly max_uses?: number
   readonly path?: string
+  /** The DPoP key thumbprint a bound token or session is tied to (RFC 9449 §6.2). */
+  readonly cnf?: { readonly jkt: string }
 }
 
 export type IntrospectionResponse = InactiveIntrospection | ActiveIntrospection
@@ -60,6 +62,7 @@ export async function introspectToken(
       exp: refresh.token.expiresAt,
       iat: refresh.token.createdAt,
       sid: refresh.session.id,
+      ...(refresh.session.dpopJkt === null ? {} : { cnf: { jkt: refresh.session.dpopJkt } }),
       ...(options.sessionScopes.length === 0 ? {} : { scope: options.sessionScopes.join(' ') }),
     }
   }
@@ -69,7 +72,7 @@ export async function introspectToken(
   if ((await inspector.checkLiveState(claims)) !== undefined) return INACTIVE
   return {
     active: true,
-    token_type: 'Bearer',
+    token_type: claims.cnf?.jkt === undefined ? 'Bearer' : 'DPoP',
     iss: claims.iss,
     sub: claims.sub,
     client_id: claims.client_id,
@@ -81,5 +84,6 @@ export async function introspectToken(
     ...(claims.sid === undefined ? {} : { sid: claims.sid }),
     ...(claims.max_uses === undefined ? {} : { max_uses: claims.max_uses }),
     ...(claims.path === undefined ? {} : { path: claims.path }),
+    ...(claims.cnf?.jkt === undefined ? {} : { cnf: { jkt: claims.cnf.jkt } }),
   }
 }

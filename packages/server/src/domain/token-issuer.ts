@@ -25,6 +25,8 @@ export interface AccessTokenRequest {
   readonly clientId: string
   /** SHA-256 (base64url) of the fingerprint cookie, for browser-mode tokens. */
   readonly fingerprintHash?: string
+  /** RFC 7638 thumbprint of the client's DPoP key: the token gets `cnf.jkt` (RFC 9449 §6.1). */
+  readonly dpopJkt?: string
 }
 
 export interface IssuedAccessToken {
@@ -80,6 +82,7 @@ export function createTokenIssuer(options: TokenIssuerOptions): {
         sid: request.sessionId,
         scope,
         ...(request.fingerprintHash === undefined ? {} : { fph: request.fingerprintHash }),
+        ...(request.dpopJkt === undefined ? {} : { cnf: { jkt: request.dpopJkt } }),
       }
       return { accessToken: signAccessToken(claims, options.ring.signingKey), expiresIn: exp - iat, claims }
     },

@@ -10,6 +10,7 @@ import Fastify, {
 import { HashQueueFullError } from '../domain/password-hasher.ts'
 import { recordHttpRequests } from '../metrics/record-http-requests.ts'
 import type { AppContext } from './app-context.ts'
+import { registerDpopTokenEndpoints } from './dpop-request.ts'
 import { registerOriginPolicy } from './origin-policy.ts'
 import { asProblem, problemFor } from './problem.ts'
 import { registerAccountRoutes } from './routes/account-routes.ts'
@@ -70,6 +71,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerJsonParser(app)
   registerSecurityHeaders(app, ctx)
   registerOriginPolicy(app, { allowedOrigins: ctx.config.allowedOrigins, issuer: ctx.config.issuer })
+  registerDpopTokenEndpoints(app, ctx)
 
   const publishOpenApi = collectOpenApi(app)
   registerDiscoveryRoutes(app, ctx)

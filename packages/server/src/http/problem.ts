@@ -13,6 +13,11 @@ export interface Problem {
   /** The request field at fault, for 400s. */
   readonly field?: string
   readonly retryAfterSeconds?: number
+  /**
+   * The `WWW-Authenticate` scheme of a 401/403 when the credential was a DPoP-bound token (RFC 9449 §7.1);
+   * `Bearer` otherwise.
+   */
+  readonly challengeScheme?: 'DPoP'
 }
 
 interface Mapping {

@@ -9,21 +9,28 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`
 }
 
+/** The proof algorithms this server accepts, for the DPoP challenge's `algs` (RFC 9449 §7.1). */
+export const DPOP_ALGORITHMS = ['EdDSA', 'ES256'] as const
+
 /**
  * The RFC 6750 §3 challenge for a problem: no `error` attribute when no credentials were sent at all
- * (`missing_token`), otherwise `error` and `error_description` = the SPEC §4 reason code.
+ * (`missing_token`), otherwise `error` and `error_description` = the SPEC §4 reason code. A problem with a
+ * DPoP-bound credential gets the `DPoP` scheme with the accepted `algs` instead (RFC 9449 §7.1).
  *
  * @example
  * bearerChallenge(problemFor('expired')) // 'Bearer realm="tessera", error="invalid_token", error_description="expired"'
  */
 export function bearerChallenge(problem: Problem): string {
-  if (problem.reason === 'missing_token') return `Bearer realm=${quote(REALM)}`
+  const scheme = problem.challengeScheme ?? 'Bearer'
+  const algs = scheme === 'DPoP' ? [`algs=${quote(DPOP_ALGORITHMS.join(' '))}`] : []
+  if (problem.reason === 'missing_token') return `${scheme} ${[`realm=${quote(REALM)}`, ...algs].join(', ')}`
   const parts = [
     `realm=${quote(REALM)}`,
     `error=${quote(problem.error)}`,
     `error_description=${quote(problem.reason)}`,
+    ...algs,
   ]
-  return `Bearer ${parts.join(', ')}`
+  return `${scheme} ${parts.join(', ')}`
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { AccessTokenClaims } from '@tessera/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ClientContext, IssuedSession } from '../domain/sessions.ts'
 import type { UserRecord } from '../store/ports.ts'
@@ -23,7 +24,18 @@ export function clientContextOf(request: FastifyRequest, ctx: AppContext): Clien
     userAgent:
       typeof userAgent === 'string' && userAgent !== '' ? userAgent.slice(0, MAX_USER_AGENT_CHARS) : null,
     bindFingerprint: request.clientMode === 'browser' && ctx.config.cookies.fingerprintBinding,
+    ...(request.dpopJkt === undefined ? {} : { dpopJkt: request.dpopJkt }),
   }
+}
+
+/**
+ * The `token_type` of a token response: `DPoP` for a token bound to a DPoP key (RFC 9449 §5), else `Bearer`.
+ *
+ * @example
+ * reply.send({ access_token, token_type: tokenTypeOf(claims) })
+ */
+export function tokenTypeOf(claims: AccessTokenClaims): 'DPoP' | 'Bearer' {
+  return claims.cnf?.jkt === undefined ? 'Bearer' : 'DPoP'
 }
 
 /**
@@ -73,7 +85,7 @@ export function sendTokenResponse(
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
   return reply.code(status).send({
     access_token: issued.access.accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(issued.access.claims),
     expires_in: issued.access.expiresIn,
     ...(isBrowser ? {} : { refresh_token: issued.refreshToken }),
     session_id: issued.session.id,

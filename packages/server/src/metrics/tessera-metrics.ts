@@ -2,6 +2,9 @@ import type { PasswordHasher } from '../domain/password-hasher.ts'
 import type { RefreshOutcome } from '../domain/refresh-rotation.ts'
 import type { RevocationBus } from '../domain/revocation-bus.ts'
 import type { RevocationFeed } from '../domain/revocation-feed.ts'
+import type { SecurityEventType } from '../domain/security-event-types.ts'
+import type { RecordOutcome } from '../domain/security-record.ts'
+import type { WebhookOutcome } from '../domain/security-webhook.ts'
 import { DEFAULT_DURATION_BUCKETS_SECONDS } from './histogram.ts'
 import { MetricsRegistry } from './metrics-registry.ts'
 
@@ -12,6 +15,8 @@ export type ThrottledRule =
   | 'signup_per_ip'
   | 'login_per_ip'
   | 'login_per_account'
+  | 'login_per_device'
+  | 'login_global'
   | 'password_per_user'
   | 'hash_queue'
 
@@ -31,6 +36,10 @@ export interface TesseraMetrics {
   recordSignup(): void
   recordRefresh(outcome: RefreshOutcome): void
   recordThrottled(rule: ThrottledRule): void
+  /** A security event stored, not stored (the store failed), or folded into a recent one of its kind. */
+  recordSecurityEvent(type: SecurityEventType, outcome: RecordOutcome): void
+  /** A webhook attempt retried, or an event delivered, given up on, or dropped from the queue. */
+  recordWebhookDelivery(outcome: WebhookOutcome): void
   /** The exposition, Prometheus text format 0.0.4. */
   render(): string
   /** Stops listening to the revocation bus. */
@@ -43,6 +52,8 @@ export interface TesseraMetricsSources {
   readonly revocationFeed: Pick<RevocationFeed, 'subscriberCount'>
   /** Revocations waiting for Redis (scale-out); absent without Redis. */
   readonly pendingStreamEvents?: () => number
+  /** Security events waiting for the webhook; absent without one. */
+  readonly webhookQueueLength?: () => number
 }
 
 /** Methods outside this set share one label value, so a client inventing methods cannot add series. */
@@ -119,6 +130,26 @@ export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMet
     collect: () => [{ labels: {}, value: sources.revocationFeed.subscriberCount }],
   })
 
+  const securityEvents = registry.counter({
+    name: 'tessera_security_events_total',
+    help: 'Security events by type and outcome: stored, failed (the store refused; logged), coalesced.',
+    labelNames: ['type', 'outcome'],
+  })
+  const webhookDeliveries = registry.counter({
+    name: 'tessera_security_webhook_deliveries_total',
+    help: 'Security webhook: events delivered, attempts retried, events failed after their attempts or dropped.',
+    labelNames: ['outcome'],
+  })
+  const { webhookQueueLength } = sources
+  if (webhookQueueLength !== undefined) {
+    registry.gauge({
+      name: 'tessera_security_webhook_queue',
+      help: 'Security events waiting for webhook delivery.',
+      labelNames: [],
+      collect: () => [{ labels: {}, value: webhookQueueLength() }],
+    })
+  }
+
   const { pendingStreamEvents } = sources
   if (pendingStreamEvents !== undefined) {
     registry.gauge({
@@ -156,6 +187,8 @@ export function createTesseraMetrics(sources: TesseraMetricsSources): TesseraMet
       if (label === 'refresh_token_reused') reuses.increment({})
     },
     recordThrottled: (rule) => throttled.increment({ rule }),
+    recordSecurityEvent: (type, outcome) => securityEvents.increment({ type, outcome }),
+    recordWebhookDelivery: (outcome) => webhookDeliveries.increment({ outcome }),
     render: () => registry.render(),
     close: stopListening,
   }

@@ -15,6 +15,12 @@ export interface ServerKeys {
   readonly refreshTokenRotation: Buffer
   /** HMAC-SHA256 key that derives an OIDC login's PKCE verifier and nonce from its browser cookie. */
   readonly oidcBinding: Buffer
+  /** HMAC-SHA256 key of the stateless DPoP nonces every instance can check (RFC 9449 §8). */
+  readonly dpopNonce: Buffer
+  /** HMAC-SHA256 key of the device cookie that gives a known browser its own login throttle bucket. */
+  readonly deviceCookie: Buffer
+  /** HMAC-SHA256 key of the account pseudonyms in the security record (failed sign-ins name no email). */
+  readonly securityRecordAccount: Buffer
 }
 
 // A fixed salt is fine here (RFC 5869 §3.1): the secret is already uniformly random or operator-chosen
@@ -27,6 +33,9 @@ export const serverKeyLabels = {
   refreshTokenTag: 'tessera refresh-token-tag v1',
   refreshTokenRotation: 'tessera refresh-token-rotation v1',
   oidcBinding: 'tessera oidc-binding v1',
+  dpopNonce: 'tessera dpop-nonce v1',
+  deviceCookie: 'tessera device-cookie v1',
+  securityRecordAccount: 'tessera security-record-account v1',
 } as const satisfies Record<keyof ServerKeys, string>
 
 function derive(secret: Buffer, info: string): Buffer {
@@ -46,5 +55,8 @@ export function deriveServerKeys(secret: Buffer): ServerKeys {
     refreshTokenTag: derive(secret, serverKeyLabels.refreshTokenTag),
     refreshTokenRotation: derive(secret, serverKeyLabels.refreshTokenRotation),
     oidcBinding: derive(secret, serverKeyLabels.oidcBinding),
+    dpopNonce: derive(secret, serverKeyLabels.dpopNonce),
+    deviceCookie: derive(secret, serverKeyLabels.deviceCookie),
+    securityRecordAccount: derive(secret, serverKeyLabels.securityRecordAccount),
   })
 }

@@ -39,6 +39,8 @@ export interface SessionsTable {
   readonly user_agent: Column<string | null>
   readonly revoked_at: Column<number | null>
   readonly revoked_reason: Column<string | null>
+  /** RFC 7638 thumbprint of the session's DPoP key; null when the session is not DPoP-bound. */
+  readonly dpop_jkt: Column<string | null>
 }
 
 export interface RefreshTokensTable {

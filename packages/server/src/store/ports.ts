@@ -7,6 +7,7 @@
  * hashes, passwords as argon2id hashes, private keys as AES-GCM ciphertext.
  */
 import type { Identities, OidcLogins } from './oidc-ports.ts'
+import type { SecurityEvents } from './security-ports.ts'
 
 /** A user account as stored. `email` is the normalised, case-folded address (the unique key). */
 export interface UserRecord {
@@ -84,6 +85,11 @@ export interface SessionRecord {
   readonly userAgent: string | null
   readonly revokedAt: number | null
   readonly revokedReason: string | null
+  /**
+   * RFC 7638 thumbprint of the DPoP key the session was started with (RFC 9449 §5): every refresh must be
+   * signed by that key. Null when the session is not DPoP-bound.
+   */
+  readonly dpopJkt: string | null
 }
 
 export interface NewSession {
@@ -92,6 +98,14 @@ export interface NewSession {
   readonly clientId: string
   readonly createdAt: number
   readonly expiresAt: number
+  readonly ip: string | null
+  readonly userAgent: string | null
+  /** Binds the session to this DPoP key thumbprint; absent or null for an unbound session. */
+  readonly dpopJkt?: string | null
+}
+
+/** Where and with what a session was used: the address and user agent it records. */
+export interface SessionUse {
   readonly ip: string | null
   readonly userAgent: string | null
 }
@@ -130,6 +144,11 @@ export interface RotateInput {
   readonly graceSeconds: number
   /** The client presenting the token; must equal the session's client. */
   readonly clientId: string
+  /**
+   * Thumbprint of the DPoP key whose proof came with this request, or null without a proof. Must equal the
+   * session's `dpopJkt` (both null for an unbound session).
+   */
+  readonly dpopJkt: string | null
   readonly ip: string | null
   readonly userAgent: string | null
 }
@@ -139,6 +158,8 @@ export interface RotateInput {
  * - `rotated`: this call rotated the token; `successor` is the row it inserted.
  * - `grace`: the token was already rotated within the grace window by the same client; `successor` is
  *   the existing successor row (the caller re-derives its text; nothing is written but `last_used_at`).
+ * - In both, `previousUse` is the address and user agent the session had recorded before this call (the
+ *   rotation overwrites them), for the suspicious-refresh comparison without another read.
  * - In both, `user` is the session's user as read inside the same transaction (so the caller can refuse a
  *   disabled or not-before-barred user without another read); undefined only if that row is missing.
  * - `reused`: the token was rotated before the grace window; this call revoked the whole session and
@@ -146,6 +167,8 @@ export interface RotateInput {
  * - `session_revoked`: the token or its session was already revoked.
  * - `expired`: the token's idle expiry or the session's absolute expiry has passed (nothing changes).
  * - `client_mismatch`: another client presented the token (nothing changes).
+ * - `dpop_mismatch`: the request's DPoP key (or its absence) is not the session's (nothing changes: whoever
+ *   lacks the key cannot end the honest holder's session, RFC 9449 §5).
  * - `unknown`: no token has this hash.
  */
 export type RotateOutcome =
@@ -154,17 +177,20 @@ export type RotateOutcome =
       readonly session: SessionRecord
       readonly successor: RefreshTokenRecord
       readonly user: UserRecord | undefined
+      readonly previousUse: SessionUse
     }
   | {
       readonly kind: 'grace'
       readonly session: SessionRecord
       readonly successor: RefreshTokenRecord
       readonly user: UserRecord | undefined
+      readonly previousUse: SessionUse
     }
   | { readonly kind: 'reused'; readonly session: SessionRecord }
   | { readonly kind: 'session_revoked'; readonly session: SessionRecord }
   | { readonly kind: 'expired' }
   | { readonly kind: 'client_mismatch' }
+  | { readonly kind: 'dpop_mismatch' }
   | { readonly kind: 'unknown' }
 
 export interface Sessions {
@@ -253,6 +279,14 @@ export interface SigningKeys {
   }): Promise<boolean>
   /** Retires a `next` or `current` key at once (compromise); false if not found or already retired. */
   retire(kid: string, change: { readonly now: number; readonly publishUntil: number }): Promise<boolean>
+  /**
+   * Takes a key that does not sign out of the JWKS now: a `next` key becomes retired, and a published
+   * retired key's `publishUntil` becomes `now` (a compromised key, removed before its tokens expire). Never
+   * touches the `current` key, so the ring always keeps its signer, even when the ring moved between the
+   * caller's read and this call. Concurrency: one conditional UPDATE, so of simultaneous calls exactly one
+   * resolves true; false when the key is unknown, `current`, or no longer published.
+   */
+  withdraw(kid: string, now: number): Promise<boolean>
   /** Deletes retired keys whose `publishUntil` has passed; returns how many. */
   purgeExpired(now: number): Promise<number>
 }
@@ -329,6 +363,8 @@ export interface Store {
   readonly identities: Identities
   /** One-time login transactions of upstream OpenID Connect sign-in (oidc-ports.ts). */
   readonly oidcLogins: OidcLogins
+  /** The append-only security record (security-ports.ts). */
+  readonly securityEvents: SecurityEvents
   /** Resolves when the database answers a trivial query; rejects otherwise (readiness). */
   ping(): Promise<void>
   close(): Promise<void>

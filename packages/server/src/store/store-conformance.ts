@@ -7,11 +7,13 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { describeClientsConformance } from './conformance/clients-conformance.ts'
 import { type OpenStore, T0, withStore } from './conformance/conformance-fixtures.ts'
+import { describeDpopBindingConformance } from './conformance/dpop-binding-conformance.ts'
 import { describeIdentitiesConformance } from './conformance/identities-conformance.ts'
 import { describeOidcLoginsConformance } from './conformance/oidc-logins-conformance.ts'
 import { describeRefreshRotationConformance } from './conformance/refresh-rotation-conformance.ts'
 import { describeRevocationListingConformance } from './conformance/revocation-listing-conformance.ts'
 import { describeRowParsingConformance, type WriteRawColumn } from './conformance/row-parsing-conformance.ts'
+import { describeSecurityEventsConformance } from './conformance/security-events-conformance.ts'
 import { describeSessionsConformance } from './conformance/sessions-conformance.ts'
 import { describeSigningKeysConformance } from './conformance/signing-keys-conformance.ts'
 import { describeTokenUsesConformance } from './conformance/token-uses-conformance.ts'
@@ -60,6 +62,7 @@ export function describeStoreConformance(
     describeUsersConformance(openFresh)
     describeSessionsConformance(openFresh)
     describeRefreshRotationConformance(openFresh)
+    describeDpopBindingConformance(openFresh)
     describeSigningKeysConformance(openFresh)
     describeRowParsingConformance(openFresh, options.writeRawColumn)
     describeClientsConformance(openFresh)
@@ -73,5 +76,6 @@ export function describeStoreConformance(
     describeRevocationListingConformance(openFresh)
     describeIdentitiesConformance(openFresh)
     describeOidcLoginsConformance(openFresh)
+    describeSecurityEventsConformance(openFresh, options.writeRawColumn)
   })
 }

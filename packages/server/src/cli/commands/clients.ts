@@ -13,6 +13,7 @@ create   registers a service client and prints its id and secret; the secret is 
            tokens:introspect  POST /oauth/introspect
            tokens:mint        POST /v1/tokens (tokens:mint_users also lets sub be a user id)
            sessions:revoke    POST /oauth/revoke of tokens from password logins
+           events:read        GET /v1/admin/events (the security record)
          Any other scope may be granted in the client's access tokens.
 list     lists clients, oldest first (never their secrets)
 `
@@ -60,6 +61,8 @@ export async function runClients(
         return EXIT_FAILED
       }
       const { client, secret } = outcome
+      const created = { clientId: client.id, details: { name: client.name, scopes: client.scopes.join(' ') } }
+      await services.securityRecord.record({ type: 'client_created', ...created })
       printResult(
         io,
         globals.json,

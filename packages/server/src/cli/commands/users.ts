@@ -66,6 +66,8 @@ export async function runUsers(args: readonly string[], globals: GlobalOptions, 
         ])
         return EXIT_FAILED
       }
+      const signedUp = { userId: outcome.user.id, details: { method: 'cli' } } as const
+      await services.securityRecord.record({ type: 'signup', ...signedUp })
       printResult(io, globals.json, { id: outcome.user.id, email: outcome.user.email }, [
         `created ${outcome.user.id} ${outcome.user.email}`,
       ])
@@ -101,6 +103,8 @@ export async function runUsers(args: readonly string[], globals: GlobalOptions, 
       return EXIT_FAILED
     }
     const ended = await revokeAllSessions(services.sessions, id, { reason: 'user_disabled' })
+    const disabled = { userId: id, details: { sessions_revoked: ended.length } }
+    await services.securityRecord.record({ type: 'user_disabled', ...disabled })
     printResult(io, globals.json, { id, disabled: true, sessions_revoked: ended.length }, [
       `disabled ${id}; ended ${ended.length} sessions`,
     ])

@@ -7,6 +7,7 @@ import type { AppContext } from '../app-context.ts'
 import { authenticate } from '../authenticate.ts'
 import { clearingCookies } from '../cookies.ts'
 import { reject } from '../problem.ts'
+import { recordRequestEvent, sessionSubject } from '../record-security-event.ts'
 import { publicUser } from '../token-response.ts'
 import { PublicUserSchema, SessionViewSchema } from './schemas.ts'
 
@@ -137,10 +138,12 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: AppContext): vo
           throw reject('invalid_credentials', { field: 'current_password' })
         throw reject('invalid_request', { field: outcome.field, message: outcome.message })
       }
-      await revokeAllSessions(ctx.sessions, auth.user.id, {
+      const ended = await revokeAllSessions(ctx.sessions, auth.user.id, {
         reason: 'password_changed',
         exceptSessionId: auth.session.id,
       })
+      const changed = { ...sessionSubject(auth.session), details: { other_sessions_revoked: ended.length } }
+      await recordRequestEvent(ctx, request, { type: 'password_changed', ...changed })
       return reply.code(204).send()
     },
   )

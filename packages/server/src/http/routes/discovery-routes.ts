@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { META_SCOPES } from '../../domain/scopes.ts'
 import type { AppContext } from '../app-context.ts'
+import { DPOP_ALGORITHMS } from '../send-problem.ts'
 
 /** RFC 6749 §2.3.1: HTTP Basic, or the id and secret as form fields. */
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post']
@@ -30,6 +31,8 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): 
     // Meta scopes (clients calling Tessera) and the scopes of user tokens; client scopes are the operator's.
     scopes_supported: [...new Set([...Object.values(META_SCOPES), ...ctx.config.accessToken.defaultScopes])],
     access_token_signing_alg_values_supported: [ctx.config.accessToken.algorithm],
+    // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     service_documentation: `${issuer}/openapi.json`,
   })
 

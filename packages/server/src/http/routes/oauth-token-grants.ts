@@ -8,7 +8,7 @@ import { type PresentedClient, readPresentedClient, verifyPresentedClient } from
 import type { FormParams } from '../form-body.ts'
 import { ProblemError, reject } from '../problem.ts'
 import { ClientAuthError, oauthProblem } from '../service-problem.ts'
-import { clientContextOf, FIRST_PARTY_CLIENT_ID } from '../token-response.ts'
+import { clientContextOf, FIRST_PARTY_CLIENT_ID, tokenTypeOf } from '../token-response.ts'
 
 /** RFC 6749 §5.1: token responses must not be cached. */
 function sendTokens(reply: FastifyReply, body: Record<string, unknown>): FastifyReply {
@@ -74,7 +74,7 @@ async function refreshTokenGrant(
   const { issued } = outcome
   return sendTokens(reply, {
     access_token: issued.access.accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(issued.access.claims),
     expires_in: issued.access.expiresIn,
     refresh_token: issued.refreshToken,
     ...(issued.access.claims.scope ? { scope: issued.access.claims.scope } : {}),
@@ -86,6 +86,7 @@ async function refreshTokenGrant(
  * no refresh token (§4.4.3). Scopes default to the client's grantable ones (its scopes minus meta scopes).
  */
 function clientCredentialsGrant(
+  request: FastifyRequest,
   reply: FastifyReply,
   ctx: AppContext,
   form: FormParams,
@@ -93,10 +94,11 @@ function clientCredentialsGrant(
 ): FastifyReply {
   const grantable = grantableScopes(client.scopes)
   const scopes = requestedScopes(form, grantable) ?? grantable
-  const issued = ctx.serviceTokens.issueClientToken(client, scopes)
+  const dpopJkt = request.dpopJkt
+  const issued = ctx.serviceTokens.issueClientToken(client, scopes, dpopJkt === undefined ? {} : { dpopJkt })
   return sendTokens(reply, {
     access_token: issued.accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(issued.claims),
     expires_in: issued.expiresIn,
     ...(scopes.length === 0 ? {} : { scope: scopes.join(' ') }),
   })
@@ -128,7 +130,13 @@ export async function handleTokenRequest(
   const client = presented.kind === 'secret' ? await authenticated(request, ctx, presented) : undefined
   const grantType = requireParam(form, 'grant_type')
   if (grantType === 'client_credentials') {
-    return clientCredentialsGrant(reply, ctx, form, client ?? (await authenticated(request, ctx, presented)))
+    return clientCredentialsGrant(
+      request,
+      reply,
+      ctx,
+      form,
+      client ?? (await authenticated(request, ctx, presented)),
+    )
   }
   if (grantType === 'refresh_token') {
     if (client !== undefined) return await refreshTokenGrant(request, reply, ctx, form, client.id)

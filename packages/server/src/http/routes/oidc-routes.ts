@@ -9,8 +9,10 @@ import { startSession } from '../../domain/sessions.ts'
 import type { AppContext } from '../app-context.ts'
 import { authenticate } from '../authenticate.ts'
 import { OIDC_LOGIN_COOKIE, parseCookieHeader, serializeCookie } from '../cookies.ts'
+import { recordOidcFailure, recordOidcSignIn } from '../oidc-sign-in-events.ts'
 import { sendOidcErrorPage } from '../pages/oidc-error-page.ts'
 import { reject } from '../problem.ts'
+import { recordRequestEvent, sessionSubject } from '../record-security-event.ts'
 import { clientContextOf, sessionCookies } from '../token-response.ts'
 
 const ProviderParams = Type.Object(
@@ -157,6 +159,7 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
       reply.header('set-cookie', [clearLoginCookie()])
       const fail = (failure: OidcFailure): FastifyReply => {
         ctx.metrics.recordLogin('failure')
+        void recordOidcFailure(ctx, request, providerId, failure)
         request.log.info(
           { provider: providerId, reason: failure.reason, detail: failure.detail },
           'oidc login refused',
@@ -194,6 +197,8 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
         ...clientContextOf(request, ctx),
         bindFingerprint: config.cookies.fingerprintBinding,
       })
+      const signIn = { session: issued.session, how: account.how, provider: providerId }
+      await recordOidcSignIn(ctx, request, { ...signIn, intent: completed.login.intent })
       // Cookie mode (SPEC §3): the page at return_to gets its access token from POST /v1/refresh; no token
       // ever travels in a URL, where history, logs and Referer would keep it.
       const cookies = [clearLoginCookie(), ...sessionCookies(ctx, issued)]
@@ -254,6 +259,9 @@ export function registerOidcRoutes(app: FastifyInstance, ctx: AppContext): void 
         })
       }
       await ctx.store.identities.delete(auth.user.id, id)
+      const provider = identities.find((identity) => identity.id === id)?.providerId ?? 'unknown'
+      const unlinked = { ...sessionSubject(auth.session), details: { provider } }
+      await recordRequestEvent(ctx, request, { type: 'oidc_unlinked', ...unlinked })
       return reply.code(204).send()
     },
   )

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { normalizeEmail } from '../../domain/email.ts'
 import { startSession } from '../../domain/sessions.ts'
 import type { ThrottleRule } from '../../domain/throttle.ts'
 import type { ThrottledRule } from '../../metrics/tessera-metrics.ts'
 import type { AppContext } from '../app-context.ts'
+import { readDeviceCookie, rememberDevice } from '../device-cookies.ts'
 import { reject } from '../problem.ts'
+import { recordRequestEvent, sessionSubject } from '../record-security-event.ts'
 import { clientContextOf, sendTokenResponse } from '../token-response.ts'
 import { TokenResponseSchema } from './schemas.ts'
 
@@ -35,12 +36,6 @@ async function throttleOrReject(
   if (decision.allowed) return
   ctx.metrics.recordThrottled(ruleName)
   throw reject('rate_limited', { retryAfterSeconds: decision.retryAfterSeconds })
-}
-
-/** The account key counts failures per account whatever the IP: rotating X-Forwarded-For buys nothing. */
-function accountThrottleKey(email: string): string {
-  const normalized = normalizeEmail(email)
-  return `login:account:${normalized.ok ? normalized.email : email.trim().toLowerCase()}`
 }
 
 /**
@@ -78,6 +73,9 @@ export function registerPasswordLoginRoutes(app: FastifyInstance, ctx: AppContex
       }
       ctx.metrics.recordSignup()
       const issued = await startSession(ctx.sessions, outcome.user, clientContextOf(request, ctx))
+      const signedUp = { ...sessionSubject(issued.session), details: { method: 'password' } } as const
+      await recordRequestEvent(ctx, request, { type: 'signup', ...signedUp })
+      rememberDevice(request, reply, ctx.devices, outcome.user.id)
       return sendTokenResponse(request, reply, ctx, issued, outcome.user, 201)
     },
   )
@@ -93,22 +91,35 @@ export function registerPasswordLoginRoutes(app: FastifyInstance, ctx: AppContex
     },
     async (request: FastifyRequest, reply) => {
       const body = request.body as { email: string; password: string }
-      await throttleOrReject(ctx, `login:ip:${request.ip}`, limits.loginPerIp, 'login_per_ip')
-      const accountKey = accountThrottleKey(body.email)
-      const standing = await ctx.throttle.peek(accountKey, limits.loginPerAccount)
-      if (!standing.allowed) {
-        ctx.metrics.recordThrottled('login_per_account')
-        throw reject('rate_limited', { retryAfterSeconds: standing.retryAfterSeconds })
+      const admission = await ctx.loginThrottle.admit({
+        ip: request.ip,
+        email: body.email,
+        deviceCookie: readDeviceCookie(request),
+      })
+      if (!admission.ok) {
+        ctx.metrics.recordThrottled(admission.rule)
+        const throttled = { attemptedEmail: body.email, details: { rule: admission.rule } }
+        await recordRequestEvent(ctx, request, { type: 'login_throttled', ...throttled })
+        throw reject('rate_limited', { retryAfterSeconds: admission.retryAfterSeconds })
       }
       const outcome = await ctx.accounts.authenticate(body)
       if (!outcome.ok) {
-        await ctx.throttle.consume(accountKey, limits.loginPerAccount)
+        await ctx.loginThrottle.recordFailure(admission.ticket)
         ctx.metrics.recordLogin('failure')
+        // One record for an unknown user and a wrong password alike: the account is only a pseudonym.
+        const failure = {
+          attemptedEmail: body.email,
+          details: { method: 'password', reason: 'invalid_credentials' },
+        } as const
+        await recordRequestEvent(ctx, request, { type: 'login_failed', ...failure })
         throw reject('invalid_credentials')
       }
       ctx.metrics.recordLogin('success')
-      await ctx.throttle.reset(accountKey)
+      await ctx.loginThrottle.recordSuccess(admission.ticket)
       const issued = await startSession(ctx.sessions, outcome.user, clientContextOf(request, ctx))
+      const signedIn = { ...sessionSubject(issued.session), details: { method: 'password' } } as const
+      await recordRequestEvent(ctx, request, { type: 'login_succeeded', ...signedIn })
+      rememberDevice(request, reply, ctx.devices, outcome.user.id)
       return sendTokenResponse(request, reply, ctx, issued, outcome.user, 200)
     },
   )

@@ -4,10 +4,11 @@ import { refreshSession } from '../../domain/refresh-rotation.ts'
 import { hashRefreshToken, parseRefreshToken } from '../../domain/refresh-token-format.ts'
 import { revokeSession } from '../../domain/sessions.ts'
 import type { AppContext } from '../app-context.ts'
-import { verifyBearer } from '../authenticate.ts'
+import { verifyAccessToken } from '../authenticate.ts'
 import { clearingCookies, parseCookieHeader, REFRESH_COOKIE } from '../cookies.ts'
+import { checkTokenEndpointProof } from '../dpop-request.ts'
 import { assertCookieWriteAllowed } from '../origin-policy.ts'
-import { type ProblemError, reject } from '../problem.ts'
+import { ProblemError, problemFor, reject } from '../problem.ts'
 import { sendProblem } from '../send-problem.ts'
 import { clientContextOf, sendTokenResponse } from '../token-response.ts'
 import { TokenResponseSchema } from './schemas.ts'
@@ -51,6 +52,17 @@ function readTokenSource(
   return source
 }
 
+/**
+ * The refusal of a refresh (or of a logout by refresh token). A refresh token of a DPoP-bound session
+ * presented without a proof by its key is RFC 6749 §5.2 `invalid_grant` with reason `dpop_invalid`: the
+ * grant, not a proof, was refused (RFC 9449 §5).
+ */
+function refreshRefusal(reason: Parameters<typeof reject>[0]): ProblemError {
+  if (reason !== 'dpop_invalid') return reject(reason)
+  const message = 'this refresh token is bound to a DPoP key; send a proof by that key'
+  return new ProblemError({ ...problemFor('dpop_invalid', { message }), error: 'invalid_grant' })
+}
+
 /** After a failed cookie refresh the cookies are worthless: clear them so the page stops retrying. */
 function sendRefreshFailure(reply: FastifyReply, error: ProblemError, source: TokenSource): FastifyReply {
   if (source.kind === 'cookie') reply.header('set-cookie', clearingCookies())
@@ -82,7 +94,7 @@ export function registerRefreshRoutes(app: FastifyInstance, ctx: AppContext): vo
       }
       const outcome = await refreshSession(ctx.sessions, source.token, clientContextOf(request, ctx))
       ctx.metrics.recordRefresh(outcome)
-      if (!outcome.ok) return sendRefreshFailure(reply, reject(outcome.reason), source)
+      if (!outcome.ok) return sendRefreshFailure(reply, refreshRefusal(outcome.reason), source)
       // The user was read in the rotation's own transaction; reading it again would cost a query per refresh.
       return sendTokenResponse(request, reply, ctx, outcome.issued, outcome.user, 200)
     },
@@ -96,12 +108,19 @@ export function registerRefreshRoutes(app: FastifyInstance, ctx: AppContext): vo
       if (!source) throw reject('missing_token')
       const now = ctx.clock.nowSeconds()
       if (source.kind === 'bearer') {
-        const claims = verifyBearer(request, ctx)
+        const claims = await verifyAccessToken(request, ctx)
         if (claims.sid !== undefined) await revokeSession(ctx.sessions, claims.sub, claims.sid, 'logout')
       } else {
         const parsed = parseRefreshToken(source.token, ctx.sessions.refreshKeys)
         if (!parsed) return sendRefreshFailure(reply, reject('invalid_refresh_token'), source)
         const session = await ctx.store.sessions.findByRefreshTokenHash(hashRefreshToken(parsed.text))
+        // RFC 9449 §5: a bound session's refresh token is worth nothing without its key, ending it included.
+        if (
+          session?.dpopJkt != null &&
+          (await checkTokenEndpointProof(request, reply, ctx)) !== session.dpopJkt
+        ) {
+          return sendRefreshFailure(reply, refreshRefusal('dpop_invalid'), source)
+        }
         if (session && session.state === 'active' && session.expiresAt > now) {
           await revokeSession(ctx.sessions, session.userId, session.id, 'logout')
         }

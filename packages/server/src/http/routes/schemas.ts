@@ -9,7 +9,7 @@ export const PublicUserSchema = Type.Object({
 
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')]),
   expires_in: Type.Integer(),
   refresh_token: Type.Optional(
     Type.String({ description: 'Native (body) mode only; in browser mode it is an HttpOnly cookie.' }),

@@ -6,6 +6,7 @@ import type { AppContext } from '../app-context.ts'
 import { authenticateClient, requireClientScope } from '../client-auth.ts'
 import { reject } from '../problem.ts'
 import { registerServiceErrorHandler } from '../service-problem.ts'
+import { registerAdminEventsRoute } from './admin-events-route.ts'
 import { registerRevocationFeedRoute } from './revocation-feed-route.ts'
 
 const TokenUsesBody = Type.Object(
@@ -24,8 +25,8 @@ const MintResponse = Type.Object({
 
 /**
  * The JSON endpoints that services call with their client credentials (HTTP Basic): batch minting
- * (POST /v1/tokens), `max_uses` counters (POST /v1/token-uses) and the revocation feed
- * (GET /v1/revocations). Each needs its own meta scope.
+ * (POST /v1/tokens), `max_uses` counters (POST /v1/token-uses), the revocation feed
+ * (GET /v1/revocations) and the security record (GET /v1/admin/events). Each needs its own meta scope.
  *
  * @example
  * await registerServiceRoutes(app, ctx)
@@ -99,5 +100,6 @@ export async function registerServiceRoutes(app: FastifyInstance, ctx: AppContex
     )
 
     registerRevocationFeedRoute(service, ctx)
+    registerAdminEventsRoute(service, ctx)
   })
 }

@@ -76,6 +76,7 @@ export async function startSession(
     readonly createdAt?: number
     readonly expiresAt?: number
     readonly tokenExpiresAt?: number
+    readonly dpopJkt?: string
   } = {},
 ): Promise<SessionRecord> {
   const owner = options.owner ?? 'owner'
@@ -90,6 +91,7 @@ export async function startSession(
       expiresAt: options.expiresAt ?? createdAt + SESSION_SECONDS,
       ip: '192.0.2.1',
       userAgent: 'conformance/1.0',
+      ...(options.dpopJkt === undefined ? {} : { dpopJkt: options.dpopJkt }),
     },
     {
       id: `${id}-t0`,
@@ -108,7 +110,7 @@ export async function startSession(
 export function rotation(
   presented: string,
   successor: string,
-  overrides: Partial<RotateInput> = {},
+  overrides: { readonly [K in keyof RotateInput]?: RotateInput[K] } = {},
 ): RotateInput {
   return {
     tokenHash: tokenHash(presented),
@@ -117,6 +119,7 @@ export function rotation(
     idleSeconds: IDLE_SECONDS,
     graceSeconds: GRACE_SECONDS,
     clientId: CLIENT_ID,
+    dpopJkt: null,
     ip: '198.51.100.7',
     userAgent: 'conformance/2.0',
     ...overrides,

@@ -20,7 +20,14 @@ import {
 
 /** One raw column write: `UPDATE table SET column = value WHERE keyColumn = keyValue`, bypassing checks. */
 export interface RawColumnChange {
-  readonly table: 'users' | 'sessions' | 'refresh_tokens' | 'signing_keys' | 'user_identities' | 'oidc_logins'
+  readonly table:
+    | 'users'
+    | 'sessions'
+    | 'refresh_tokens'
+    | 'signing_keys'
+    | 'user_identities'
+    | 'oidc_logins'
+    | 'security_events'
   readonly keyColumn: 'id' | 'kid' | 'state_hash'
   readonly keyValue: string
   readonly column: string

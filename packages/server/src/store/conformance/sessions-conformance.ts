@@ -38,6 +38,7 @@ export function describeSessionsConformance(open: OpenStore): void {
           userAgent: 'conformance/1.0',
           revokedAt: null,
           revokedReason: null,
+          dpopJkt: null,
         }
         assert.deepEqual(session, expected)
         assert.deepEqual(await store.sessions.findById('s1'), expected)

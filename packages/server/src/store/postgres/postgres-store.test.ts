@@ -153,7 +153,13 @@ describe('postgres migrations', { skip }, () => {
       const applied = await db.admin.query(`select name from "${schema}".tessera_migration order by name`)
       assert.deepEqual(
         applied.rows.map((row: { name: string }) => row.name),
-        ['0001-initial', '0002-service-clients', '0003-oidc-identities'],
+        [
+          '0001-initial',
+          '0002-service-clients',
+          '0003-oidc-identities',
+          '0004-session-dpop-binding',
+          '0005-security-events',
+        ],
       )
     } finally {
       await db.dropSchema(schema)

@@ -5,10 +5,11 @@
  * (`sql/rotate-refresh-token.ts`) takes six round trips for the same (BEGIN, a read, three writes, COMMIT).
  * It runs as a named prepared statement, so PostgreSQL plans it once per connection, not on every call.
  *
- * The statement rotates only when the token is active and unexpired and its session active, unexpired
- * and of the presenting client: the `rotate` case of `decideRotation`, whose answer is checked on the row
- * the statement read. Anything else writes nothing and resolves undefined, and the shared transaction
- * decides (grace, reuse, refusals): the rare cases pay one extra round trip.
+ * The statement rotates only when the token is active and unexpired and its session active, unexpired,
+ * of the presenting client and bound to the request's DPoP key (or, like the request, to none): the
+ * `rotate` case of `decideRotation`, whose answer is checked on the row the statement read. Anything else
+ * writes nothing and resolves undefined, and the shared transaction decides (grace, reuse, refusals): the
+ * rare cases pay one extra round trip.
  *
  * Concurrency: the `subject` CTE takes the session's row lock first (`FOR UPDATE OF s`), the lock order of
  * every writer of a family, and the writes read from it, so they run after it. A caller that waited for
@@ -19,12 +20,12 @@
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../database-schema.ts'
 import type { RotateInput, RotateOutcome } from '../ports.ts'
-import { decideRotation, rotationResult } from '../sql/rotation-decision.ts'
+import { decideRotation, previousUseOf, rotationResult } from '../sql/rotation-decision.ts'
 import { parseRotationSubject, SUBJECT_COLUMNS_SQL } from '../sql/rotation-statements.ts'
 
 /**
  * The statement's text. Its parameters: $1 token hash, $2 now, $3 successor id, $4 successor hash,
- * $5 client id, $6 ip, $7 user agent, $8 now + idle seconds. Explicit column lists only, so that a later
+ * $5 client id, $6 ip, $7 user agent, $8 now + idle seconds, $9 the request's DPoP key thumbprint or null. Explicit column lists only, so that a later
  * migration adding a column cannot change the result of the prepared statement.
  */
 export const ROTATE_IN_ONE_STATEMENT_SQL = `with subject as (
@@ -41,6 +42,7 @@ export const ROTATE_IN_ONE_STATEMENT_SQL = `with subject as (
      where id = (
              select t_id from subject
               where s_state = 'active' and s_client_id = $5::text and s_expires_at > $2::bigint
+                and s_dpop_jkt is not distinct from $9::text
            )
        and state = 'active' and expires_at > $2::bigint
     returning id
@@ -82,6 +84,7 @@ export async function rotateInOneStatement(
       input.ip,
       input.userAgent,
       input.now + input.idleSeconds,
+      input.dpopJkt,
     ]),
   )
   const [row] = rows
@@ -92,5 +95,10 @@ export async function rotateInOneStatement(
   if (decideRotation(subject, input).kind !== 'rotate') {
     throw new Error('the one-statement rotation disagrees with decideRotation')
   }
-  return { kind: 'rotated', ...rotationResult(subject, input), user: subject.user }
+  return {
+    kind: 'rotated',
+    ...rotationResult(subject, input),
+    user: subject.user,
+    previousUse: previousUseOf(subject),
+  }
 }

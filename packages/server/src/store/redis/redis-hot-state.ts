@@ -1,10 +1,12 @@
 import type { Clock } from '@tessera/core'
 import {
   createRedisConnection,
+  createRedisReplayCache,
   createRedisTokenUses,
   EventStreamReader,
   type EventStreamReaderHealth,
   eventStreamKeys,
+  type ReplayCache,
   whenRedisReady,
 } from '@tessera/redis'
 import type { Redis } from 'ioredis'
@@ -47,6 +49,11 @@ export interface RedisHotState {
   readonly throttle: Throttle
   /** Shared `max_uses` counters; fail closed (503) while Redis is down. */
   readonly tokenUses: TokenUses
+  /**
+   * The DPoP proof replay register shared by every instance and guard (namespace `dpop`); fails closed (503)
+   * while Redis is down, since a proof that could not be checked for replay must not be accepted.
+   */
+  readonly dpopReplays: ReplayCache
   readonly relay: RevocationRelay
   /**
    * Starts reading the event stream (servers, not the CLI): revocations from other instances onto the bus,
@@ -95,6 +102,7 @@ export async function openRedisHotState(options: RedisHotStateOptions): Promise<
     onHealthChange: reportHealth('revocations queued until it answers'),
   })
   const redisTokenUses = createRedisTokenUses({ redis, keyPrefix: options.keyPrefix })
+  const redisReplays = createRedisReplayCache({ redis, keyPrefix: options.keyPrefix, namespace: 'dpop' })
   let reader: EventStreamReader | undefined
   let listener: StreamListener | undefined
 
@@ -114,6 +122,15 @@ export async function openRedisHotState(options: RedisHotStateOptions): Promise<
         }
       },
       purgeExpired: () => redisTokenUses.purgeExpired(),
+    },
+    dpopReplays: {
+      remember: async (key, expiresAtSeconds) => {
+        try {
+          return await redisReplays.remember(key, expiresAtSeconds)
+        } catch (error) {
+          throw new HotStateUnavailableError({ cause: error })
+        }
+      },
     },
     relay,
     follow: (onKeysChanged) => {

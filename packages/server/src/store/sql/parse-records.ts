@@ -59,6 +59,7 @@ export function parseSessionRow(row: unknown): SessionRecord {
     userAgent: r.nullableText('user_agent'),
     revokedAt: r.nullableInstant('revoked_at'),
     revokedReason: r.nullableText('revoked_reason'),
+    dpopJkt: r.nullableText('dpop_jkt'),
   }
 }
 

@@ -11,7 +11,7 @@ import type { Transaction } from 'kysely'
 import type { Database } from '../database-schema.ts'
 import type { RotateInput, RotateOutcome } from '../ports.ts'
 import { StoreRowInvalidError } from '../store-errors.ts'
-import { decideRotation, type RotationSubject, rotationResult } from './rotation-decision.ts'
+import { decideRotation, previousUseOf, type RotationSubject, rotationResult } from './rotation-decision.ts'
 import type { RotationStatements } from './rotation-statements.ts'
 import { revokeSessionAndTokens } from './session-revocation.ts'
 
@@ -36,7 +36,9 @@ export async function rotateRefreshTokenIn(
   if (step.kind === 'rotate') {
     const result = rotationResult(subject, input)
     const change = { tokenId: subject.token.id, now: input.now, ...result }
-    if (await statements.rotate(trx, change)) return { kind: 'rotated', ...result, user: subject.user }
+    if (await statements.rotate(trx, change)) {
+      return { kind: 'rotated', ...result, user: subject.user, previousUse: previousUseOf(subject) }
+    }
     // PostgreSQL locks only the session row, and re-reads only that row after waiting for its lock: the
     // joined token row may predate the rotation we waited for. Read it again, now that we hold the lock.
     // (Only an `active` token can be stale in a way that matters: a rotated token changes again only when
@@ -58,7 +60,7 @@ export async function rotateRefreshTokenIn(
       }
       await statements.recordReplay(trx, subject.session.id, input.now)
       const session = { ...subject.session, lastUsedAt: input.now }
-      return { kind: 'grace', session, successor, user: subject.user }
+      return { kind: 'grace', session, successor, user: subject.user, previousUse: previousUseOf(subject) }
     }
     case 'revoke_family': {
       const change = { at: input.now, reason: REUSE_REASON }

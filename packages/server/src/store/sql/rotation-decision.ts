@@ -4,7 +4,14 @@
  * shared write transaction (`rotate-refresh-token.ts`) and PostgreSQL's one-statement attempt
  * (`postgres/rotate-in-one-statement.ts`) — so the order of the checks lives here and nowhere else.
  */
-import type { RefreshTokenRecord, RotateInput, RotateOutcome, SessionRecord, UserRecord } from '../ports.ts'
+import type {
+  RefreshTokenRecord,
+  RotateInput,
+  RotateOutcome,
+  SessionRecord,
+  SessionUse,
+  UserRecord,
+} from '../ports.ts'
 import { StoreRowInvalidError } from '../store-errors.ts'
 
 /** What the state machine reads: the session (locked where rows lock), one token of it, and its user. */
@@ -18,7 +25,7 @@ export interface RotationSubject {
 /** A refusal that writes nothing. */
 export type RotationRefusal = Extract<
   RotateOutcome,
-  { kind: 'session_revoked' | 'expired' | 'client_mismatch' }
+  { kind: 'session_revoked' | 'expired' | 'client_mismatch' | 'dpop_mismatch' }
 >
 
 /**
@@ -35,7 +42,7 @@ export type RotationStep =
 
 /**
  * Decides what a rotation of `subject.token` at `input.now` by `input.clientId` does. Checks, in order:
- * revoked session or token, another client, idle or absolute expiry, then the token's state.
+ * revoked session or token, another client, another DPoP key, idle or absolute expiry, then the token's state.
  *
  * @example
  * const step = decideRotation({ session, token, user }, input)
@@ -43,7 +50,7 @@ export type RotationStep =
  */
 export function decideRotation(
   subject: RotationSubject,
-  input: Pick<RotateInput, 'now' | 'clientId' | 'graceSeconds'>,
+  input: Pick<RotateInput, 'now' | 'clientId' | 'graceSeconds' | 'dpopJkt'>,
 ): RotationStep {
   const { session, token } = subject
   const { now } = input
@@ -53,6 +60,13 @@ export function decideRotation(
   // Another client's token is refused even after the grace window: it must not be able to kill the family.
   if (session.clientId !== input.clientId) {
     return { kind: 'refuse', outcome: { kind: 'client_mismatch' } }
+  }
+  // RFC 9449 §5: a bound session's refresh token is usable only with a proof by the session's key. Checked
+  // before the token's state, so a thief holding an old token but not the key cannot set off reuse
+  // detection and end the honest holder's session. An unbound session refuses a proof too: its binding is
+  // fixed when it starts, never upgraded or dropped on the way.
+  if (session.dpopJkt !== input.dpopJkt) {
+    return { kind: 'refuse', outcome: { kind: 'dpop_mismatch' } }
   }
   if (token.expiresAt <= now || session.expiresAt <= now) {
     return { kind: 'refuse', outcome: { kind: 'expired' } }
@@ -71,6 +85,16 @@ export function decideRotation(
   // RFC 9700 §4.14.2: a rotated token seen again after the grace window means two parties hold the
   // family, one of them a thief; kill the whole family.
   return { kind: 'revoke_family' }
+}
+
+/**
+ * The address and user agent the session recorded before this rotation, which the rotation overwrites.
+ *
+ * @example
+ * return { kind: 'rotated', …, previousUse: previousUseOf(subject) }
+ */
+export function previousUseOf(subject: RotationSubject): SessionUse {
+  return { ip: subject.session.ip, userAgent: subject.session.userAgent }
 }
 
 /**

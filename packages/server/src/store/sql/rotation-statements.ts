@@ -27,6 +27,7 @@ const SESSION_COLUMNS = [
   'user_agent',
   'revoked_at',
   'revoked_reason',
+  'dpop_jkt',
 ] as const
 const TOKEN_COLUMNS = [
   'id',

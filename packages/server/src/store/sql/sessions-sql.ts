@@ -2,9 +2,10 @@
  * `Sessions` over any Kysely dialect: one session per login per device, each with its refresh-token
  * family. Every write is one transaction (`run-write-transaction.ts`); the rotation lives in
  * `rotate-refresh-token.ts`, revocation in `session-revocation.ts`. A dialect may first try a rotation as
- * one statement (PostgreSQL: one round trip, which autocommit makes its own transaction).
+ * one statement (PostgreSQL: one round trip, which autocommit makes its own transaction), or commit the
+ * rotations of one event-loop turn together (SQLite: `rotation-group-commit.ts`).
  */
-import type { Kysely } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from '../database-schema.ts'
 import type {
   NewRefreshToken,
@@ -19,6 +20,7 @@ import type {
 import { parseSessionRow } from './parse-records.ts'
 import { findRefreshTokenByHash, listRevokedSessionsSince } from './revocation-listing-sql.ts'
 import { rotateRefreshTokenIn } from './rotate-refresh-token.ts'
+import { RotationGroupCommit } from './rotation-group-commit.ts'
 import { RotationStatements } from './rotation-statements.ts'
 import { runWriteTransaction } from './run-write-transaction.ts'
 import { revokeSessionAndTokens, revokeSessionsOfUser } from './session-revocation.ts'
@@ -34,20 +36,35 @@ export type RotateInOneStatement = (
   input: RotateInput,
 ) => Promise<RotateOutcome | undefined>
 
+// Written once and compiled once per store, like the rotation's statements (logout reads it with every
+// refresh-token logout). Kysely's `id in (select …)` made SQLite build a temporary list on each call
+// (22 µs against 14 µs for the join, measured with 50,000 tokens), besides building the query every time.
+const SESSION_BY_TOKEN_HASH_SQL =
+  'select s.* from refresh_tokens t join sessions s on s.id = t.session_id where t.token_hash = ?'
+
 /** The `Sessions` port on SQL. */
 export class SqlSessions implements Sessions {
   readonly #db: Kysely<Database>
   readonly #rotation: RotationStatements
   readonly #rotateInOneStatement: RotateInOneStatement | undefined
+  readonly #groupCommit: RotationGroupCommit | undefined
+  readonly #sessionByTokenHashSql: string
 
   constructor(
     db: Kysely<Database>,
     traits: SqlDialectTraits,
-    options: { readonly rotateInOneStatement?: RotateInOneStatement } = {},
+    options: {
+      readonly rotateInOneStatement?: RotateInOneStatement
+      /** Commit the rotations of one event-loop turn in one transaction (one synchronous connection only). */
+      readonly groupCommitRotations?: boolean
+    } = {},
   ) {
     this.#db = db
     this.#rotation = new RotationStatements(traits)
+    this.#sessionByTokenHashSql = traits.toDialectSql(SESSION_BY_TOKEN_HASH_SQL)
     this.#rotateInOneStatement = options.rotateInOneStatement
+    this.#groupCommit =
+      options.groupCommitRotations === true ? new RotationGroupCommit(db, this.#rotation) : undefined
   }
 
   async start(session: NewSession, firstToken: NewRefreshToken): Promise<SessionRecord> {
@@ -66,6 +83,7 @@ export class SqlSessions implements Sessions {
           user_agent: session.userAgent,
           revoked_at: null,
           revoked_reason: null,
+          dpop_jkt: session.dpopJkt ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow()
@@ -93,20 +111,8 @@ export class SqlSessions implements Sessions {
   }
 
   async findByRefreshTokenHash(tokenHash: string): Promise<SessionRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('sessions')
-      .selectAll()
-      .where((eb) =>
-        eb(
-          'id',
-          'in',
-          eb
-            .selectFrom('refresh_tokens')
-            .select('refresh_tokens.session_id')
-            .where('refresh_tokens.token_hash', '=', tokenHash),
-        ),
-      )
-      .executeTakeFirst()
+    const query = CompiledQuery.raw(this.#sessionByTokenHashSql, [tokenHash])
+    const [row] = (await this.#db.executeQuery<unknown>(query)).rows
     return row === undefined ? undefined : parseSessionRow(row)
   }
 
@@ -134,9 +140,16 @@ export class SqlSessions implements Sessions {
   }
 
   async rotateRefreshToken(input: RotateInput): Promise<RotateOutcome> {
+    // Queued before any await, so a close() called right after this call still finds it and answers it.
+    if (this.#groupCommit !== undefined) return await this.#groupCommit.rotate(input)
     const rotated = await this.#rotateInOneStatement?.(this.#db, input)
     if (rotated !== undefined) return rotated
     return await runWriteTransaction(this.#db, (trx) => rotateRefreshTokenIn(trx, this.#rotation, input))
+  }
+
+  /** Resolves once every rotation asked for so far has been answered; the store waits for it on close. */
+  async settled(): Promise<void> {
+    await this.#groupCommit?.settled()
   }
 
   async revoke(id: string, change: { readonly at: number; readonly reason: string }): Promise<boolean> {

@@ -73,6 +73,8 @@ describe('sqlite store across processes', () => {
         { name: '0001-initial' },
         { name: '0002-service-clients' },
         { name: '0003-oidc-identities' },
+        { name: '0004-session-dpop-binding' },
+        { name: '0005-security-events' },
       ])
     } finally {
       raw.close()

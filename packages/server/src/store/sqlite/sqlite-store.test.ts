@@ -134,7 +134,13 @@ describe('sqlite store', () => {
     })
     try {
       assert.deepEqual(await migrateToLatest(db), {
-        applied: ['0001-initial', '0002-service-clients', '0003-oidc-identities'],
+        applied: [
+          '0001-initial',
+          '0002-service-clients',
+          '0003-oidc-identities',
+          '0004-session-dpop-binding',
+          '0005-security-events',
+        ],
       })
       assert.deepEqual(await migrateToLatest(db), { applied: [] })
     } finally {
