@@ -138,6 +138,18 @@ function checkCrossFieldRules(config: ConfigValues, sources: SettingSources): Co
       })
     }
   })
+  const { webhook } = config.securityEvents
+  if (webhook.url !== undefined && webhook.secret === undefined) {
+    // An unsigned webhook would let anyone who can reach the receiver forge security events.
+    issues.push({
+      setting: 'securityEvents.webhook.secret',
+      envName: findSettingByPath('securityEvents.webhook.secret')?.envName,
+      source: findSettingSource(sources, ['securityEvents', 'webhook', 'secret']),
+      value: 'unset',
+      problem: 'securityEvents.webhook.url is set, and deliveries must be signed',
+      expected: 'at least 32 bytes of UTF-8 text',
+    })
+  }
   return issues
 }
 

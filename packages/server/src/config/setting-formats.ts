@@ -88,6 +88,19 @@ function urlProblemFinder(schemes: readonly string[]): (value: string) => string
   }
 }
 
+function findWebhookUrlProblem(value: string): string | undefined {
+  const url = parseUrl(value)
+  if (url === undefined) return 'it is not an absolute URL'
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'its scheme is not http or https'
+  if (url.username !== '' || url.password !== '') return 'it contains user info'
+  if (value.includes('#')) return 'it has a fragment'
+  // Security events name users, sessions and addresses: only loopback may receive them in clear.
+  if (url.protocol === 'http:' && !loopbackHostnames.has(url.hostname)) {
+    return 'http is allowed only for localhost, 127.0.0.1 and [::1]; use https'
+  }
+  return undefined
+}
+
 function findSecretProblem(value: string): string | undefined {
   // 32 bytes is the HKDF-SHA256 input that carries a full 256-bit key's worth of entropy.
   return Buffer.byteLength(value, 'utf8') < minimumSecretBytes ? 'it is too short' : undefined
@@ -119,6 +132,11 @@ export const settingFormats = {
   'tessera-redis-url': {
     expected: 'a URL starting with redis:// or rediss://',
     findProblem: urlProblemFinder(['redis', 'rediss']),
+  },
+  'tessera-webhook-url': {
+    expected:
+      'an absolute URL without user info or fragment; https, or http for localhost, 127.0.0.1 and [::1]',
+    findProblem: findWebhookUrlProblem,
   },
   'tessera-secret': {
     expected: `at least ${minimumSecretBytes} bytes of UTF-8 text`,
