@@ -8,6 +8,7 @@ import { createManualClock } from '@tessera/core'
 import type { Store } from '../store/ports.ts'
 import { openSqliteStore } from '../store/sqlite/open-sqlite-store.ts'
 import { type Accounts, createAccounts } from './accounts.ts'
+import { loadCommonPasswords } from './common-passwords.ts'
 import { isId, newId } from './ids.ts'
 import { PasswordHasher } from './password-hasher.ts'
 
@@ -244,6 +245,52 @@ describe('password changes and upgrades', () => {
     assert.ok((await stricter.authenticate({ email: 'eight@example.com', password: '8 chars!' })).ok)
     const outcome = await stricter.signUp({ email: 'new-eight@example.com', password: '8 chars!' })
     assert.ok(!outcome.ok && outcome.reason === 'invalid_request' && outcome.field === 'password')
+  })
+})
+
+describe('common passwords (passwords.rejectCommon)', () => {
+  const common = loadCommonPasswords()
+
+  test('sign-up refuses a listed password in any case, names the field, never echoes it, hashes nothing', async () => {
+    const strict = createAccounts({ store, hasher, clock, passwordBounds: bounds, commonPasswords: common })
+    for (const password of ['password123', 'PassWord123', 'QWERTYUIOP']) {
+      const { result, operations } = await hashingWorkOf(() =>
+        strict.signUp({ email: 'common@example.com', password }),
+      )
+      assert.ok(!result.ok && result.reason === 'invalid_request', password)
+      assert.equal(result.field, 'password')
+      assert.match(result.message, /too common/)
+      assert.doesNotMatch(result.message.toLowerCase(), new RegExp(password.toLowerCase()))
+      assert.equal(operations, 0)
+    }
+    assert.equal(await store.users.findByEmail('common@example.com'), undefined)
+    assert.ok((await strict.signUp({ email: 'uncommon@example.com', password: PASSWORD })).ok)
+  })
+
+  test('an existing account with a listed password still signs in and can change it, but not to another', async () => {
+    const older = await signUpOk('was-common@example.com', 'trustno1')
+    assert.ok(common.includes('trustno1'))
+    const strict = createAccounts({ store, hasher, clock, passwordBounds: bounds, commonPasswords: common })
+    const signIn = await strict.authenticate({ email: 'was-common@example.com', password: 'trustno1' })
+    assert.ok(signIn.ok)
+    const toCommon = await strict.changePassword({
+      userId: older.id,
+      currentPassword: 'trustno1',
+      newPassword: 'Iloveyou1',
+    })
+    assert.ok(!toCommon.ok && toCommon.reason === 'invalid_request' && toCommon.field === 'new_password')
+    assert.match(toCommon.message, /too common/)
+    const changed = await strict.changePassword({
+      userId: older.id,
+      currentPassword: 'trustno1',
+      newPassword: PASSWORD,
+    })
+    assert.deepEqual(changed, { ok: true })
+  })
+
+  test('without the list (rejectCommon off) a listed password is accepted', async () => {
+    const outcome = await accounts.signUp({ email: 'lenient@example.com', password: 'password123' })
+    assert.ok(outcome.ok)
   })
 })
 

@@ -1,5 +1,6 @@
 import type { Clock, RandomSource } from '@tessera/core'
 import type { Store, UserRecord } from '../store/ports.ts'
+import type { CommonPasswordList } from './common-passwords.ts'
 import { normalizeEmail } from './email.ts'
 import { newId } from './ids.ts'
 import type { PasswordHasher } from './password-hasher.ts'
@@ -11,6 +12,8 @@ export interface AccountsDeps {
   readonly clock: Clock
   readonly random?: RandomSource
   readonly passwordBounds: PasswordBounds
+  /** New passwords on this list are refused (`passwords.rejectCommon`); none are when absent. */
+  readonly commonPasswords?: CommonPasswordList
 }
 
 export interface NewAccountInput {
@@ -75,6 +78,8 @@ const MAX_LIST_LIMIT = 1000
 // Cc controls, lone surrogates, and the bidi embeddings, overrides and isolates that make a name shown on
 // the account page or in an admin listing read differently from what it is (the "Trojan Source" trick).
 const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u
+// Names the rule, never the password (it may be the user's password elsewhere).
+const COMMON_PASSWORD_MESSAGE = 'password is too common: it is on a list of passwords attackers try first'
 
 function checkName(
   name: string,
@@ -111,6 +116,8 @@ export function createAccounts(deps: AccountsDeps): Accounts {
     const password = checkPassword(input.password, deps.passwordBounds)
     if (!password.ok)
       return { ok: false, reason: 'invalid_request', field: 'password', message: password.message }
+    if (deps.commonPasswords?.includes(password.password) === true)
+      return { ok: false, reason: 'invalid_request', field: 'password', message: COMMON_PASSWORD_MESSAGE }
     let name: string | null = null
     if (input.name !== undefined) {
       const checked = checkName(input.name)
@@ -173,6 +180,8 @@ export function createAccounts(deps: AccountsDeps): Accounts {
     const next = checkPassword(input.newPassword, deps.passwordBounds)
     if (!next.ok)
       return { ok: false, reason: 'invalid_request', field: 'new_password', message: next.message }
+    if (deps.commonPasswords?.includes(next.password) === true)
+      return { ok: false, reason: 'invalid_request', field: 'new_password', message: COMMON_PASSWORD_MESSAGE }
     const current = checkPassword(input.currentPassword, verifyBounds)
     if (current.ok && current.password === next.password) {
       return {
