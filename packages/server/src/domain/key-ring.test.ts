@@ -127,6 +127,31 @@ describe('key ring', () => {
     assert.equal(b.signingKey.kid, current)
   })
 
+  test('withdraw: a next key is replaced, a retired key leaves the JWKS now, the current key is refused', async () => {
+    let changes = 0
+    const r = ring({ onChange: () => changes++ })
+    await r.initialize()
+    const signer = r.signingKey.kid
+    const published = (): string[] => r.jwks().keys.map((k) => k.kid)
+    const nextKid = (await store.signingKeys.listAll()).find((k) => k.state === 'next')?.kid as string
+    changes = 0
+
+    assert.equal(await r.withdraw(signer), false, 'the ring never loses its signer')
+    assert.equal(await r.withdraw(nextKid), true)
+    const replacement = (await store.signingKeys.listAll()).find((k) => k.state === 'next')?.kid
+    assert.ok(replacement !== undefined && replacement !== nextKid, 'a new next key is published')
+    assert.deepEqual(published().sort(), [signer, replacement].sort())
+
+    clock.advance(300)
+    await r.rotate()
+    assert.ok(published().includes(signer), 'retired, still published for its tokens')
+    assert.equal(await r.withdraw(signer), true)
+    assert.equal(published().includes(signer), false)
+    assert.equal(r.resolve(signer), undefined, 'its tokens now fail with unknown_key')
+    assert.equal(await r.withdraw(signer), false, 'already withdrawn')
+    assert.equal(changes, 3, 'two withdrawals and the rotation were announced')
+  })
+
   test('rotateIfDue waits for the period and for the next key to have been published for the cache time', async () => {
     const r = ring({ rotationSeconds: 10 * DAY, jwksCacheSeconds: 3600 })
     await r.initialize()

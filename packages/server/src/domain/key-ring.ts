@@ -196,6 +196,29 @@ export class KeyRing {
     return true
   }
 
+  /**
+   * Takes a key that does not sign out of the JWKS now (`SigningKeys.withdraw`): the `next` key, which has
+   * signed nothing, or a retired key whose tokens have not expired yet — those then fail with `unknown_key`,
+   * which is the point for a compromised key. A withdrawn `next` is replaced at once, so the schedule still
+   * has a key to promote (after the JWKS cache time, like any new `next`). Resolves false when the store
+   * refused: the key is unknown, `current` (retire it with `rotate`), or no longer published.
+   *
+   * @example
+   * if (!(await ring.withdraw(kid))) console.error('not a next or published retired key')
+   */
+  async withdraw(kid: string): Promise<boolean> {
+    const now = this.#options.clock.nowSeconds()
+    if (!(await this.#options.keys.withdraw(kid, now))) return false
+    await this.reload()
+    // Another instance may publish a `next` at the same moment; the store keeps it unique.
+    if (this.#loaded().next === undefined) {
+      await this.#options.keys.insert(this.#newRecord('next', now))
+      await this.reload()
+    }
+    this.#options.onChange?.()
+    return true
+  }
+
   #loaded(): LoadedRing {
     if (!this.#ring) throw new Error('key ring used before initialize()')
     return this.#ring

@@ -1,6 +1,7 @@
 /**
  * Conformance of `SigningKeys`: the ring's states, at most one `next` and one `current` whatever
- * instances race, promotion and retirement as compare-and-set, publication and purging by `publishUntil`.
+ * instances race, promotion, retirement and withdrawal as compare-and-set, publication and purging by
+ * `publishUntil`.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -127,6 +128,69 @@ export function describeSigningKeysConformance(open: OpenStore): void {
           ],
         )
         assert.equal(await store.signingKeys.insert(signingKey('k3', 'current')), true)
+      }))
+
+    test('withdraw retires a next key at once and unpublishes it; a new next can follow', () =>
+      withStore(open, async (store) => {
+        await store.signingKeys.insert(signingKey('k-cur', 'current'))
+        await store.signingKeys.insert(signingKey('k-next', 'next', { createdAt: T0 + 1 }))
+        assert.equal(await store.signingKeys.withdraw('k-next', T0 + 10), true)
+        assert.deepEqual(
+          (await store.signingKeys.listAll()).map((key) => [
+            key.kid,
+            key.state,
+            key.retiredAt,
+            key.publishUntil,
+          ]),
+          [
+            ['k-cur', 'current', null, null],
+            ['k-next', 'retired', T0 + 10, T0 + 10],
+          ],
+        )
+        assert.deepEqual(
+          (await store.signingKeys.listPublished(T0 + 10)).map((key) => key.kid),
+          ['k-cur'],
+        )
+        assert.equal(
+          await store.signingKeys.insert(signingKey('k-new', 'next', { createdAt: T0 + 10 })),
+          true,
+        )
+      }))
+
+    test('withdraw ends a retired key’s publication now and keeps when it was retired', () =>
+      withStore(open, async (store) => {
+        await store.signingKeys.insert(signingKey('old', 'current'))
+        await store.signingKeys.retire('old', { now: T0 + 10, publishUntil: T0 + 100 })
+        assert.equal(await store.signingKeys.withdraw('old', T0 + 20), true)
+        const [old] = await store.signingKeys.listAll()
+        assert.deepEqual([old?.state, old?.retiredAt, old?.publishUntil], ['retired', T0 + 10, T0 + 20])
+        assert.deepEqual(await store.signingKeys.listPublished(T0 + 20), [])
+        assert.equal(await store.signingKeys.withdraw('old', T0 + 30), false, 'already unpublished')
+      }))
+
+    test('withdraw never touches the current key, an unknown kid or an expired retired key', () =>
+      withStore(open, async (store) => {
+        await store.signingKeys.insert(signingKey('gone', 'current'))
+        await store.signingKeys.retire('gone', { now: T0 + 10, publishUntil: T0 + 50 })
+        await store.signingKeys.insert(signingKey('k-cur', 'current', { createdAt: T0 + 10 }))
+        const before = await store.signingKeys.listAll()
+        assert.equal(await store.signingKeys.withdraw('k-cur', T0 + 60), false)
+        assert.equal(await store.signingKeys.withdraw('gone', T0 + 60), false)
+        assert.equal(await store.signingKeys.withdraw('k-unknown', T0 + 60), false)
+        assert.deepEqual(await store.signingKeys.listAll(), before)
+      }))
+
+    test('of simultaneous withdrawals of one key exactly one succeeds', () =>
+      withStore(open, async (store) => {
+        await store.signingKeys.insert(signingKey('k-next', 'next'))
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => store.signingKeys.withdraw('k-next', T0 + 5)),
+        )
+        assert.equal(results.filter(Boolean).length, 1)
+        assert.deepEqual(
+          (await store.signingKeys.listAll()).map((key) => [key.state, key.publishUntil]),
+          [['retired', T0 + 5]],
+        )
       }))
 
     test('listPublished keeps a retired key until publishUntil, then purgeExpired deletes it', () =>

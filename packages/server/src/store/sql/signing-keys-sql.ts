@@ -3,7 +3,7 @@
  * coordinator: the partial unique indexes `signing_keys_one_next` and `signing_keys_one_current` admit at
  * most one key in each of those states, and every state change is a conditional UPDATE.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database } from '../database-schema.ts'
 import type { SigningKeyRecord, SigningKeys } from '../ports.ts'
 import { parseSigningKeyRow } from './parse-records.ts'
@@ -121,6 +121,29 @@ export class SqlSigningKeys implements SigningKeys {
         .set({ state: 'retired', retired_at: change.now, publish_until: change.publishUntil })
         .where('kid', '=', kid)
         .where('state', 'in', ['next', 'current'])
+        .executeTakeFirst(),
+    )
+    return result.numUpdatedRows > 0n
+  }
+
+  async withdraw(kid: string, now: number): Promise<boolean> {
+    // One conditional UPDATE: the WHERE is the compare-and-set, and it never matches the current key.
+    const result = await runWriteTransaction(this.#db, (trx) =>
+      trx
+        .updateTable('signing_keys')
+        .set({
+          state: 'retired',
+          // A retired key keeps the instant it was retired; a withdrawn `next` is retired now.
+          retired_at: sql<number>`coalesce(${sql.ref('retired_at')}, ${now})`,
+          publish_until: now,
+        })
+        .where('kid', '=', kid)
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'next'),
+            eb.and([eb('state', '=', 'retired'), eb('publish_until', '>', now)]),
+          ]),
+        )
         .executeTakeFirst(),
     )
     return result.numUpdatedRows > 0n
