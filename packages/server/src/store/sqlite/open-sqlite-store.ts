@@ -14,6 +14,7 @@ import { SqlStore } from '../sql/sql-store.ts'
 import { StoreOpenError } from '../store-errors.ts'
 import { sqliteDialectTraits } from './sqlite-dialect-traits.ts'
 import { withStatementCache } from './statement-cache.ts'
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.ts'
 import { createWriteLockDialect } from './write-lock-dialect.ts'
 
 /** How long a writer waits for another connection's write lock before failing with `StoreBusyError`. */
@@ -24,6 +25,11 @@ export interface SqliteStoreOptions {
   readonly file: string
   /** Bound on waiting for the write lock; default 5000. */
   readonly busyTimeoutMs?: number
+  /** Tuning of the WAL checkpoint thread (wal-checkpointer.ts); its defaults suit a server. */
+  readonly walCheckpointer?: Pick<
+    WalCheckpointerOptions,
+    'intervalMs' | 'rewindAtFrames' | 'startAfterCommits'
+  >
 }
 
 function openConfiguredDatabase(file: string, busyTimeoutMs: number): BetterSqlite3.Database {
@@ -67,14 +73,28 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   } catch (error) {
     throw new StoreOpenError(file, { cause: error })
   }
+  const checkpointer = new WalCheckpointer(database, { ...options.walCheckpointer, file, busyTimeoutMs })
   const db = new Kysely<Database>({
-    dialect: createWriteLockDialect(withStatementCache(database), { busyTimeoutMs }),
+    dialect: createWriteLockDialect(withStatementCache(database), {
+      busyTimeoutMs,
+      onCommit: () => checkpointer.noteCommit(),
+      writesMayBegin: () => checkpointer.writesMayBegin(),
+    }),
   })
   try {
     await migrateToLatest(db)
   } catch (error) {
+    await checkpointer.stop()
     await db.destroy()
     throw error
   }
-  return new SqlStore({ kind: 'sqlite', db, traits: sqliteDialectTraits })
+  return new SqlStore({
+    kind: 'sqlite',
+    db,
+    traits: sqliteDialectTraits,
+    // better-sqlite3 is synchronous on one connection: rotations run one after another anyway.
+    groupCommitRotations: true,
+    // The worker's connection closes first, so this one is the last and leaves a checkpointed file.
+    beforeClose: () => checkpointer.stop(),
+  })
 }

@@ -62,15 +62,38 @@ async function beginImmediate(connection: DatabaseConnection, busyTimeoutMs: num
 
 class WriteLockSqliteDriver extends SqliteDriver {
   readonly #busyTimeoutMs: number
+  readonly #onCommit: (() => void) | undefined
+  readonly #writesMayBegin: (() => Promise<void> | undefined) | undefined
 
-  constructor(database: BetterSqlite3.Database, busyTimeoutMs: number) {
+  constructor(database: BetterSqlite3.Database, options: WriteLockDialectOptions) {
     super({ database })
-    this.#busyTimeoutMs = busyTimeoutMs
+    this.#busyTimeoutMs = options.busyTimeoutMs
+    this.#onCommit = options.onCommit
+    this.#writesMayBegin = options.writesMayBegin
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const held = this.#writesMayBegin?.()
+    if (held !== undefined) await held
     await beginImmediate(connection, this.#busyTimeoutMs)
   }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection)
+    this.#onCommit?.()
+  }
+}
+
+export interface WriteLockDialectOptions {
+  /** Bound on the wait for the write lock; past it a write rejects with `StoreBusyError`. */
+  readonly busyTimeoutMs: number
+  /** Called after each committed write transaction (the WAL checkpointer counts them). */
+  readonly onCommit?: () => void
+  /**
+   * Asked before each `BEGIN IMMEDIATE`: a promise holds the transaction back until it resolves (the WAL
+   * checkpointer finishing a copy so the WAL can be rewound), without blocking the event loop.
+   */
+  readonly writesMayBegin?: () => Promise<void> | undefined
 }
 
 class TransactionalDdlSqliteAdapter extends SqliteAdapter {
@@ -90,13 +113,13 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
  */
 export function createWriteLockDialect(
   database: BetterSqlite3.Database,
-  options: { readonly busyTimeoutMs: number },
+  options: WriteLockDialectOptions,
 ): Dialect {
   if (!Number.isSafeInteger(options.busyTimeoutMs) || options.busyTimeoutMs < 0) {
     throw new RangeError('busyTimeoutMs must be a non-negative integer')
   }
   return {
-    createDriver: (): Driver => new WriteLockSqliteDriver(database, options.busyTimeoutMs),
+    createDriver: (): Driver => new WriteLockSqliteDriver(database, options),
     createQueryCompiler: (): QueryCompiler => new SqliteQueryCompiler(),
     createAdapter: (): DialectAdapter => new TransactionalDdlSqliteAdapter(),
     createIntrospector: (db: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(db),
