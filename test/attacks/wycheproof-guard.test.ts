@@ -297,3 +297,82 @@ function jwkOf(group: SignatureGroup | undefined): Record<string, unknown> {
     })
   return { ...jwk, kid: 'wycheproof' }
 }
+
+/**
+ * The RSA and HMAC files: the guard accepts EdDSA and ES256 only (RFC 8725 §3.1: a verifier allows only the
+ * algorithms it expects), so none of their vectors can reach a signature check. What the guard's path does
+ * with them is refuse every group's key when the JWKS is loaded, so no RS256, PS256 or HS256 token can verify
+ * whatever its signature; and an RSA or `oct` key beside a usable key is skipped, not loaded under the
+ * other key's kid.
+ */
+describe('Wycheproof RSA and HMAC files: every group key is refused when the guard loads its JWKS', () => {
+  const stranger = jwkOf(undefined)
+  const files = [
+    {
+      name: 'rsa_signature_2048_sha256_test.json',
+      alg: 'RS256',
+      jwkOfGroup: (group: Record<string, unknown>) =>
+        (group.keyJwk ?? spkiJwk(group)) as Record<string, unknown>,
+    },
+    {
+      name: 'rsa_pss_2048_sha256_mgf1_32_test.json',
+      alg: 'PS256',
+      jwkOfGroup: (group: Record<string, unknown>) =>
+        (group.publicKeyJwk ?? spkiJwk(group)) as Record<string, unknown>,
+    },
+  ] as const
+  for (const { name, alg, jwkOfGroup } of files) {
+    test(`${name}: no group key loads as a verification key`, async () => {
+      const { testGroups } = readVectors<{ testGroups: Record<string, unknown>[] }>(name) as unknown as {
+        testGroups: Record<string, unknown>[]
+      }
+      assert.ok(testGroups.length > 0)
+      for (const group of testGroups) {
+        const jwk = { ...jwkOfGroup(group), kid: 'wycheproof', alg }
+        assert.throws(
+          () => createGuard({ issuer, audience: 'orders-api', jwks: { keys: [jwk] } }),
+          /no usable key/,
+        )
+        const mixed = createGuard({ issuer, audience: 'orders-api', jwks: { keys: [jwk, stranger] } })
+        assert.deepEqual(mixed.health().keys.kids, ['stand-in'])
+        await mixed.close()
+      }
+    })
+  }
+
+  test('hmac_sha256_test.json: no key of any vector loads as an oct key for HS256', () => {
+    const { testGroups } = readVectors<{ testGroups: { tests: { key: string }[] }[] }>(
+      'hmac_sha256_test.json',
+    ) as unknown as {
+      testGroups: { tests: { tcId: number; key: string }[] }[]
+    }
+    let checked = 0
+    for (const group of testGroups) {
+      for (const vector of group.tests) {
+        const jwk = {
+          kty: 'oct',
+          k: Buffer.from(vector.key, 'hex').toString('base64url'),
+          kid: 'wycheproof',
+          alg: 'HS256',
+        }
+        assert.throws(
+          () => createGuard({ issuer, audience: 'orders-api', jwks: { keys: [jwk] } }),
+          /no usable key/,
+          `tcId ${vector.tcId}`,
+        )
+        checked += 1
+      }
+    }
+    assert.ok(checked > 100, `only ${checked} vectors`)
+  })
+})
+
+function spkiJwk(group: Record<string, unknown>): Record<string, unknown> {
+  return createPublicKey({
+    key: Buffer.from(String(group.publicKeyDer), 'hex'),
+    format: 'der',
+    type: 'spki',
+  }).export({
+    format: 'jwk',
+  }) as Record<string, unknown>
+}
