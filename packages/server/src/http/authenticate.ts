@@ -6,7 +6,8 @@ import type { SessionRecord, UserRecord } from '../store/ports.ts'
 import type { AppContext } from './app-context.ts'
 import { FINGERPRINT_COOKIE, parseCookieHeader } from './cookies.ts'
 import { checkBoundTokenProof } from './dpop-request.ts'
-import { ProblemError, problemFor, reject } from './problem.ts'
+import { ProblemError, reject } from './problem.ts'
+import { oauthProblem } from './service-problem.ts'
 
 /** What a handler knows about the caller once its access token passed. */
 export interface AuthContext {
@@ -77,11 +78,8 @@ function isFingerprintMatch(expectedHash: string, cookieValue: string | undefine
 }
 
 function dpopRefusal(message: string): ProblemError {
-  return new ProblemError({
-    ...problemFor('dpop_invalid', { message }),
-    error: 'invalid_token',
-    challengeScheme: 'DPoP',
-  })
+  const problem = oauthProblem('dpop_invalid', 'invalid_token', { status: 401, message })
+  return new ProblemError({ ...problem, challengeScheme: 'DPoP' })
 }
 
 /**

@@ -11,8 +11,9 @@ import { type DpopProofResult, isDpopNonceFresh, issueDpopNonce, verifyDpopProof
 import { type ReplayCache, ReplayCacheFullError } from '@tessera/redis'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from './app-context.ts'
-import { type Problem, ProblemError, problemFor } from './problem.ts'
+import { type Problem, ProblemError } from './problem.ts'
 import { DPOP_ALGORITHMS } from './send-problem.ts'
+import { oauthProblem } from './service-problem.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,16 +54,6 @@ function proofLines(request: FastifyRequest): readonly string[] {
   return joined === undefined ? [] : [joined].flat()
 }
 
-/**
- * Whether the request carries any `DPoP` header.
- *
- * @example
- * if (hasDpopProof(request)) jkt = await checkTokenEndpointProof(request, reply, ctx)
- */
-export function hasDpopProof(request: FastifyRequest): boolean {
-  return proofLines(request).length > 0
-}
-
 function requestUrl(request: FastifyRequest, ctx: AppContext): string {
   const query = request.url.indexOf('?')
   return `${ctx.config.issuer}${query < 0 ? request.url : request.url.slice(0, query)}`
@@ -71,8 +62,8 @@ function requestUrl(request: FastifyRequest, ctx: AppContext): string {
 function proofProblem(site: ProofSite, message: string, error = 'invalid_dpop_proof'): ProblemError {
   const problem: Problem =
     site.kind === 'token_endpoint'
-      ? { ...problemFor('dpop_invalid', { status: 400, message }), error }
-      : { ...problemFor('dpop_invalid', { status: 401, message }), error, challengeScheme: 'DPoP' }
+      ? oauthProblem('dpop_invalid', error, { message })
+      : { ...oauthProblem('dpop_invalid', error, { status: 401, message }), challengeScheme: 'DPoP' }
   return new ProblemError(problem)
 }
 
@@ -135,7 +126,7 @@ export async function checkTokenEndpointProof(
   reply: FastifyReply,
   ctx: AppContext,
 ): Promise<string | undefined> {
-  if (!hasDpopProof(request)) return undefined
+  if (proofLines(request).length === 0) return undefined
   return await checkProof(request, ctx, { kind: 'token_endpoint' }, reply)
 }
 

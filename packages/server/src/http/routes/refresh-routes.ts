@@ -8,8 +8,9 @@ import { verifyAccessToken } from '../authenticate.ts'
 import { clearingCookies, parseCookieHeader, REFRESH_COOKIE } from '../cookies.ts'
 import { checkTokenEndpointProof } from '../dpop-request.ts'
 import { assertCookieWriteAllowed } from '../origin-policy.ts'
-import { ProblemError, problemFor, reject } from '../problem.ts'
+import { ProblemError, reject } from '../problem.ts'
 import { sendProblem } from '../send-problem.ts'
+import { oauthProblem } from '../service-problem.ts'
 import { clientContextOf, sendTokenResponse } from '../token-response.ts'
 import { TokenResponseSchema } from './schemas.ts'
 
@@ -60,7 +61,7 @@ function readTokenSource(
 function refreshRefusal(reason: Parameters<typeof reject>[0]): ProblemError {
   if (reason !== 'dpop_invalid') return reject(reason)
   const message = 'this refresh token is bound to a DPoP key; send a proof by that key'
-  return new ProblemError({ ...problemFor('dpop_invalid', { message }), error: 'invalid_grant' })
+  return new ProblemError(oauthProblem('dpop_invalid', 'invalid_grant', { status: 401, message }))
 }
 
 /** After a failed cookie refresh the cookies are worthless: clear them so the page stops retrying. */
