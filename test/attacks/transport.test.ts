@@ -233,7 +233,12 @@ describe('attacks on how the token is transported', () => {
       } finally {
         consoleOutput.restore()
       }
-      assert.ok(responses.every((response) => response.status >= 400 && response.status < 500))
+      const unexpected = responses.filter((response) => response.status < 400 || response.status >= 500)
+      // Named in the message: one CI run saw a non-4xx answer here after a 189 s stall, not reproduced since.
+      assert.deepEqual(
+        unexpected.map(({ status, body }) => ({ status, reason: body.reason ?? body.text })),
+        [],
+      )
       const answered = JSON.stringify(responses.map(({ headers, body }) => ({ headers, body })))
       const logs = { server: serverLog.text(), fastify: fastifyLog.text(), console: consoleOutput.text() }
       assert.ok(logs.server.includes('"path":"/v1/me"'), 'the auth server logged the requests')
